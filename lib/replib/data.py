@@ -1,0 +1,43 @@
+"""Inputs and data sets the chapters share. Everything is synthetic or ships inside a PyPI package."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def circle(n: int, *, radius: float = 1.0, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` equally spaced points x(γ) = r·(cos γ, sin γ) on a circle; returns (angles γ, points (n, 2))."""
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    gamma = torch.arange(n, dtype=dtype) * (2 * math.pi / n)
+    return gamma, radius * torch.stack([gamma.cos(), gamma.sin()], 1)
+
+
+def sphere(n: int, d: int, *, generator: torch.Generator | None = None,
+           dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``n`` points drawn uniformly on the sphere of radius √d in R^d (so each coordinate has unit scale)."""
+    if n < 1 or d < 1:
+        raise ValueError(f"n and d must be positive, got n={n}, d={d}")
+    x = torch.randn(n, d, generator=generator, dtype=dtype)
+    return x * (math.sqrt(d) / x.norm(dim=1, keepdim=True))
+
+
+def digits(*, classes: tuple[int, ...] = tuple(range(10)), normalise: bool = True,
+           dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's bundled 8×8 handwritten digits (1797 images, no download): (inputs (n, 64), labels).
+
+    With ``normalise`` each image is centred and scaled to norm √64, i.e. put on the sphere, the setting
+    of the NTK positive-definiteness results.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    keep = torch.isin(torch.as_tensor(bunch.target), torch.tensor(classes))
+    x = torch.as_tensor(bunch.data, dtype=dtype)[keep]
+    y = torch.as_tensor(bunch.target)[keep]
+    if normalise:
+        x = x - x.mean(1, keepdim=True)
+        x = x * (math.sqrt(x.shape[1]) / x.norm(dim=1, keepdim=True))
+    return x, y

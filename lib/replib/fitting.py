@@ -1,0 +1,68 @@
+"""Power laws and log-log slopes with bootstrap confidence intervals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """y ≈ prefactor · x^exponent, with a bootstrap confidence interval ``ci`` on the exponent."""
+
+    exponent: float
+    prefactor: float
+    ci: tuple[float, float]
+    level: float
+
+    def __call__(self, x) -> np.ndarray:
+        return self.prefactor * np.asarray(x, dtype=float) ** self.exponent
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies inside the confidence interval of the exponent."""
+        return self.ci[0] <= value <= self.ci[1]
+
+
+def _slope_intercept(logx: np.ndarray, logy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares line through each row of ``logy`` (..., k) against ``logx`` (k,)."""
+    xc = logx - logx.mean()
+    slope = (logy - logy.mean(-1, keepdims=True)) @ xc / (xc @ xc)
+    return slope, logy.mean(-1) - slope * logx.mean()
+
+
+def fit_power_law(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> PowerLawFit:
+    """Fit y = c · x^a by least squares in log-log coordinates.
+
+    ``y`` is either (k,) — one value per x — or (r, k) — r independent replicates (seeds) per x. With
+    replicates the bootstrap resamples whole replicates and fits their mean, so the interval reflects
+    seed-to-seed variability; with one value per x it resamples the (x, y) pairs.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.ndim != 1 or x.size < 3:
+        raise ValueError(f"need at least 3 x values in a 1-D array, got shape {x.shape}")
+    if y.shape[-1] != x.size or y.ndim not in (1, 2):
+        raise ValueError(f"y must have shape ({x.size},) or (replicates, {x.size}), got {y.shape}")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("a power-law fit needs positive x and y")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    logx, logy = np.log(x), np.log(y)
+    rng = np.random.default_rng(seed)
+    if y.ndim == 2:
+        mean_logy = np.log(y.mean(0))
+        rows = rng.integers(0, y.shape[0], size=(n_boot, y.shape[0]))
+        boot_logy = np.log(y[rows].mean(1))
+        boot, _ = _slope_intercept(logx, boot_logy)
+    else:
+        mean_logy = logy
+        idx = rng.integers(0, x.size, size=(n_boot, x.size))
+        bx, by = logx[idx], logy[idx]
+        bxc = bx - bx.mean(1, keepdims=True)
+        denom = (bxc**2).sum(1)
+        ok = denom > 0
+        boot = ((by - by.mean(1, keepdims=True)) * bxc).sum(1)[ok] / denom[ok]
+    slope, intercept = _slope_intercept(logx, mean_logy)
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return PowerLawFit(float(slope), float(np.exp(intercept)), (float(lo), float(hi)), level)

@@ -1,0 +1,193 @@
+"""Kernels of wide networks and regression with them.
+
+* :class:`MLPKernel` — the analytic infinite-width NNGP and NTK of a deep fully connected network
+  (ReLU or erf), computed layer by layer in float64, for whole batches of inputs at once.
+* :func:`empirical_ntk` — the finite-width NTK of any torch function of parameters, via ``torch.func``.
+* :func:`kernel_regression` and :func:`kernel_gd_predictions` — ridge regression with a kernel, and the
+  closed-form function-space trajectory of gradient descent on the squared loss (the linearised network).
+
+Convention (NTK parametrisation, ``L = depth`` hidden layers of width ``n``, input dimension ``d``)::
+
+    h¹ = σ_w/√d · W¹ x + σ_b b¹,    h^{l+1} = σ_w/√n · W^{l+1} φ(h^l) + σ_b b^{l+1},    f = h^{L+1},
+
+with standard-normal W and b. Then K¹ = σ_w² x·x'/d + σ_b², K^{l+1} = σ_w² E[φ(u)φ(v)] + σ_b² and
+Θ^{l+1} = K^{l+1} + σ_w² E[φ'(u)φ'(v)] Θ^l, with (u, v) centred Gaussian of covariance K^l.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import torch
+from torch.func import functional_call, jacrev, vmap
+
+
+class KernelPair(NamedTuple):
+    nngp: torch.Tensor
+    ntk: torch.Tensor
+
+
+class _Activation(NamedTuple):
+    """Gaussian expectations of an activation φ: ``pair`` gives E[φ(u)φ(v)] and E[φ'(u)φ'(v)] for
+    (u, v) with variances k11, k22 and covariance k12; ``diag`` gives E[φ(u)²] for variance k."""
+
+    pair: Callable
+    diag: Callable
+
+
+def _relu_pair(k11, k22, k12):
+    """The arc-cosine kernels of degree 1 and 0 (Cho & Saul 2009)."""
+    norms = torch.sqrt(k11[:, None] * k22[None, :]).clamp_min(1e-300)
+    cos = (k12 / norms).clamp(-1.0, 1.0)
+    theta = torch.arccos(cos)
+    e_phi = norms * (torch.sin(theta) + (math.pi - theta) * cos) / (2 * math.pi)
+    return e_phi, (math.pi - theta) / (2 * math.pi)
+
+
+def _erf_pair(k11, k22, k12):
+    """Williams (1997)."""
+    ab = (1 + 2 * k11[:, None]) * (1 + 2 * k22[None, :])
+    e_phi = (2 / math.pi) * torch.arcsin((2 * k12 / torch.sqrt(ab)).clamp(-1.0, 1.0))
+    return e_phi, (4 / math.pi) / torch.sqrt(ab - 4 * k12**2)
+
+
+ACTIVATIONS = {
+    "relu": _Activation(_relu_pair, lambda k: k / 2),
+    "erf": _Activation(_erf_pair, lambda k: (2 / math.pi) * torch.arcsin(2 * k / (1 + 2 * k))),
+}
+
+
+@dataclass(frozen=True)
+class MLPKernel:
+    """Infinite-width kernels of a fully connected network with ``depth`` hidden layers.
+
+    ``weight_var`` is σ_w² and ``bias_var`` is σ_b². ReLU with σ_w² = 2, σ_b² = 0 is the critical
+    (variance-preserving) initialisation.
+    """
+
+    depth: int
+    activation: str = "relu"
+    weight_var: float = 2.0
+    bias_var: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if not isinstance(self.depth, int) or self.depth < 0:
+            raise ValueError(f"depth (number of hidden layers) must be an integer >= 0, got {self.depth!r}")
+        if self.weight_var <= 0 or self.bias_var < 0:
+            raise ValueError("weight_var must be > 0 and bias_var >= 0")
+
+    def __call__(self, x1: torch.Tensor, x2: torch.Tensor | None = None) -> KernelPair:
+        """NNGP and NTK Gram matrices between the rows of ``x1`` (n1, d) and ``x2`` (n2, d), in float64."""
+        x1 = _as_inputs(x1)
+        x2 = x1 if x2 is None else _as_inputs(x2)
+        if x1.shape[1] != x2.shape[1]:
+            raise ValueError(f"inputs have different dimensions: {x1.shape[1]} and {x2.shape[1]}")
+        sw, sb, d = self.weight_var, self.bias_var, x1.shape[1]
+        k12 = sw * (x1 @ x2.T) / d + sb
+        k11 = sw * (x1 * x1).sum(1) / d + sb
+        k22 = sw * (x2 * x2).sum(1) / d + sb
+        ntk = k12.clone()
+        act = ACTIVATIONS[self.activation]
+        for _ in range(self.depth):
+            e_phi, e_dphi = act.pair(k11, k22, k12)
+            k12 = sw * e_phi + sb
+            ntk = k12 + sw * e_dphi * ntk
+            k11, k22 = sw * act.diag(k11) + sb, sw * act.diag(k22) + sb
+        return KernelPair(k12, ntk)
+
+    def diag(self, x: torch.Tensor) -> torch.Tensor:
+        """The NNGP variance K(x, x) of each row, without forming the Gram matrix."""
+        x = _as_inputs(x)
+        k = self.weight_var * (x * x).sum(1) / x.shape[1] + self.bias_var
+        for _ in range(self.depth):
+            k = self.weight_var * ACTIVATIONS[self.activation].diag(k) + self.bias_var
+        return k
+
+
+def _as_inputs(x: torch.Tensor) -> torch.Tensor:
+    x = torch.as_tensor(x)
+    if x.ndim != 2:
+        raise ValueError(f"inputs must be a 2-D (points, features) tensor, got shape {tuple(x.shape)}")
+    return x.to(torch.float64)
+
+
+def empirical_ntk(fn: Callable, params: dict[str, torch.Tensor], x1: torch.Tensor,
+                  x2: torch.Tensor | None = None) -> torch.Tensor:
+    """Finite-width NTK Θ(x, x') = Σ_p ∂f(x)/∂p · ∂f(x')/∂p of a scalar-output function.
+
+    ``fn(params, x)`` maps a dict of parameter tensors and a batch of inputs to outputs of shape (n,).
+    Uses ``torch.func.jacrev`` for the per-example Jacobians; memory is (n1 + n2) × #parameters, so for
+    very wide MLPs prefer the structured form in :meth:`replib.nets.StackedMLP.ntk`.
+    """
+    def single(p, x):
+        return fn(p, x[None]).reshape(())
+
+    jac = vmap(jacrev(single), in_dims=(None, 0))
+    j1 = jac(params, x1)
+    j2 = j1 if x2 is None else jac(params, x2)
+    return sum(a.flatten(1) @ b.flatten(1).T for a, b in zip(j1.values(), j2.values()))
+
+
+def module_ntk(model: torch.nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`empirical_ntk` of a scalar-output ``nn.Module`` at its current parameters."""
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    return empirical_ntk(lambda p, x: functional_call(model, p, (x,)).squeeze(-1), params, x1, x2)
+
+
+def _check_gram(k_train: torch.Tensor, y: torch.Tensor, k_test: torch.Tensor | None) -> None:
+    n = k_train.shape[0]
+    if k_train.ndim != 2 or k_train.shape[1] != n:
+        raise ValueError(f"k_train must be a square Gram matrix, got shape {tuple(k_train.shape)}")
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} rows but k_train has {n}")
+    if k_test is not None and k_test.shape[-1] != n:
+        raise ValueError(f"k_test must have {n} columns (one per training point), got {tuple(k_test.shape)}")
+
+
+def kernel_regression(k_train: torch.Tensor, y: torch.Tensor, k_test: torch.Tensor,
+                      ridge: float = 0.0) -> torch.Tensor:
+    """Kernel ridge regression predictions k_test (K + ridge·I)⁻¹ y, solved by Cholesky in float64.
+
+    ``ridge = 0`` is the interpolating (infinite-time gradient flow) solution; a tiny jitter is added
+    only if the factorisation fails.
+    """
+    _check_gram(k_train, y, k_test)
+    k = k_train.to(torch.float64)
+    eye = torch.eye(k.shape[0], dtype=k.dtype, device=k.device)
+    jitter = ridge
+    for _ in range(6):
+        chol, info = torch.linalg.cholesky_ex(k + jitter * eye)
+        if info == 0:
+            break
+        jitter = max(jitter * 10, 1e-12 * k.diagonal().mean().item())
+    else:
+        raise ValueError("k_train is not positive definite even with jitter")
+    rhs = y.to(torch.float64).reshape(k.shape[0], -1)
+    z = torch.linalg.solve_triangular(chol, rhs, upper=False)
+    alpha = torch.linalg.solve_triangular(chol.T, z, upper=True)
+    return (k_test.to(torch.float64) @ alpha).reshape(k_test.shape[:-1] + y.shape[1:])
+
+
+def kernel_gd_predictions(k_train: torch.Tensor, y: torch.Tensor, times: torch.Tensor,
+                          lr: float, k_test: torch.Tensor | None = None) -> torch.Tensor:
+    """Outputs of the linearised network after ``t`` gradient-descent steps, for each ``t`` in ``times``.
+
+    Gradient flow on L = ‖f − y‖²/(2n) with step ``lr`` starting from f₀ = 0 moves the training outputs
+    as f_t = (I − e^{−lr·t·K/n}) y; in the eigenbasis K = Σ λ_k u_k u_kᵀ each component of the residual
+    decays as e^{−lr·t·λ_k/n}. With ``k_test`` (m, n) the test outputs k_test K⁻¹ f_t are returned.
+    Result: (len(times), n) or (len(times), m).
+    """
+    _check_gram(k_train, y, k_test)
+    n = k_train.shape[0]
+    lam, u = torch.linalg.eigh(k_train.to(torch.float64))
+    coeff = u.T @ y.to(torch.float64)
+    t = torch.as_tensor(times, dtype=torch.float64)
+    shrink = 1 - torch.exp(-lr * t[:, None] * lam[None, :] / n)  # (T, n)
+    if k_test is None:
+        return (shrink * coeff) @ u.T
+    lam_safe = torch.where(lam > 1e-12 * lam.max(), lam, torch.inf)
+    return (shrink * coeff / lam_safe) @ (k_test.to(torch.float64) @ u).T

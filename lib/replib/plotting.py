@@ -1,0 +1,27 @@
+"""One plotting style for the whole book."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+PALETTE = "colorblind"
+
+
+def use_book_style() -> None:
+    """Seaborn's white-grid theme, a colour-blind-safe palette, and figure sizes that fit the page."""
+    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+    plt.rcParams.update({
+        "figure.figsize": (7.0, 4.0),
+        "figure.dpi": 110,
+        "savefig.bbox": "tight",
+        "axes.titlesize": "medium",
+        "legend.fontsize": "small",
+        "legend.frameon": False,
+    })
+
+
+def colors(n: int) -> list:
+    """``n`` colours from the book's palette (an ordered sequential palette beyond its length)."""
+    base = sns.color_palette(PALETTE)
+    return list(base[:n]) if n <= len(base) else list(sns.color_palette("viridis", n))
