@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from replib import Chapter, choose_scale, progress, seed_everything
+from replib.chapter import fmt
+
+
+def make(**kw):
+    return Chapter("kernels/example", scale=kw.pop("scale", "smoke"), seed=0, cite="key", claim="a claim")
+
+
+def test_unknown_scale_is_a_clear_error():
+    with pytest.raises(ValueError, match="SCALE must be one of smoke, book, full"):
+        Chapter("kernels/example", scale="huge", cite="k", claim="c")
+    with pytest.raises(ValueError, match="missing"):
+        choose_scale("book", smoke=1, book=2)
+    assert choose_scale("full", smoke=1, book=2, full=dict(n=3)).n == 3
+
+
+def test_seed_must_be_a_non_negative_integer():
+    with pytest.raises(ValueError, match="SEED"):
+        seed_everything(-1)
+
+
+def test_fmt_prints_significant_digits_not_raw_floats():
+    assert fmt(0.123456789) == "0.1235"
+    assert fmt(12345.678) == "1.235e+04"
+    assert fmt(True) == "yes" and fmt("n/a") == "n/a" and fmt(0.0) == "0"
+
+
+@pytest.mark.parametrize("passes, status", [
+    ((True, True, True), "reproduced"),
+    ((True, False, True), "partly"),
+    ((True, True, False), "partly"),  # the control failed: the check proves nothing on its own
+    ((False, False, True), "not reproduced"),
+])
+def test_status_follows_checks_and_controls(passes, status):
+    ch = make()
+    ch.check("a", paper=1, ours=1, passed=passes[0])
+    ch.check("b", paper=1, ours=1, passed=passes[1])
+    ch.control("c", paper=0, ours=0, passed=passes[2])
+    assert ch.status == status
+
+
+def test_a_verdict_needs_a_check_and_a_control():
+    ch = make()
+    ch.check("a", paper=1, ours=1, passed=True)
+    with pytest.raises(ValueError, match="negative control"):
+        ch.verdict()
+    with pytest.raises(ValueError, match="duplicate"):
+        ch.check("a", paper=1, ours=1, passed=True)
+
+
+def test_verdict_prints_the_table_and_writes_the_record(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "rec.json"
+    monkeypatch.setenv("REPLIB_RECORD", str(path))
+    ch = make()
+    ch.check("slope", paper=-0.5, ours=-0.4987654, ci=(-0.55, -0.45), passed=True)
+    ch.control("narrow", paper="no", ours=0.1, passed=True)
+    ch.verdict()
+    out = capsys.readouterr().out
+    assert "-0.4988 [-0.55, -0.45]" in out and "REPRODUCED" in out
+    rec = json.loads(path.read_text())
+    assert rec["slug"] == "kernels/example" and rec["status"] == "reproduced"
+    assert rec["rows"][0]["ours"] == pytest.approx(-0.4987654) and rec["rows"][0]["ci"] == [-0.55, -0.45]
+    assert {"runtime_s", "device", "cite", "claim", "scale"} <= rec.keys()
+
+
+def test_progress_is_silent_when_the_book_is_built(monkeypatch):
+    monkeypatch.setenv("REPLIB_PROGRESS", "0")
+    items = [1, 2]
+    assert progress(items) is items

@@ -1,0 +1,110 @@
+import math
+
+import pytest
+import torch
+
+from replib.data import circle, sphere
+from replib.kernels import MLPKernel, empirical_ntk, kernel_gd_predictions, kernel_regression, module_ntk
+from replib.nets import StackedMLP
+
+G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
+
+
+def test_depth_one_relu_is_the_arc_cosine_kernel():
+    x = sphere(6, 5, generator=G())
+    k = MLPKernel(1, "relu", weight_var=2.0, bias_var=0.0)(x)
+    k0 = 2.0 * x @ x.T / 5
+    norm = torch.sqrt(torch.outer(k0.diagonal(), k0.diagonal()))
+    theta = torch.arccos((k0 / norm).clamp(-1, 1))
+    j1 = (torch.sin(theta) + (math.pi - theta) * torch.cos(theta)) / math.pi
+    expected_nngp = 2.0 * norm * j1 / 2
+    expected_ntk = expected_nngp + 2.0 * (math.pi - theta) / (2 * math.pi) * k0
+    torch.testing.assert_close(k.nngp, expected_nngp)
+    torch.testing.assert_close(k.ntk, expected_ntk)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("depth", [0, 1, 3, 6])
+def test_kernels_are_symmetric_psd_and_match_the_diagonal_recursion(activation, depth):
+    x = sphere(40, 7, generator=G(depth))
+    kern = MLPKernel(depth, activation, weight_var=1.7, bias_var=0.1)
+    k = kern(x)
+    for gram in k:
+        assert gram.dtype == torch.float64
+        torch.testing.assert_close(gram, gram.T)
+        assert torch.linalg.eigvalsh(gram).min() > -1e-10 * gram.diagonal().max()
+    torch.testing.assert_close(kern.diag(x), k.nngp.diagonal())
+    torch.testing.assert_close(kern(x[:5], x).ntk, k.ntk[:5])
+
+
+def test_critical_relu_preserves_the_signal_norm():
+    x = sphere(3, 4, generator=G())
+    assert torch.allclose(MLPKernel(10, "relu", 2.0, 0.0).diag(x), 2.0 * (x * x).sum(1) / 4)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_wide_random_networks_match_the_analytic_kernels(activation):
+    _, x = circle(5)
+    kern = MLPKernel(2, activation, weight_var=1.5, bias_var=0.2)(x)
+    net = StackedMLP(2, [256] * 2000, 2, activation=activation, weight_var=1.5, bias_var=0.2,
+                     generator=G(1), dtype=torch.float64)
+    with torch.no_grad():
+        f = net(x)  # (members, points)
+    cov = f.T @ f / f.shape[0]
+    assert (cov - kern.nngp).abs().max() < 0.1 * kern.nngp.abs().max()  # Monte-Carlo error ~ 3/√2000
+    theta = net.ntk(x).mean(0)
+    assert (theta - kern.ntk).abs().max() < 0.03 * kern.ntk.abs().max()
+
+
+def test_empirical_ntk_of_a_module_matches_torch_func_and_structured_form():
+    _, x = circle(4)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 9), torch.nn.Tanh(), torch.nn.Linear(9, 1)).double()
+    j = torch.func.jacrev(lambda p: torch.func.functional_call(model, p, (x,)).squeeze(-1))(
+        dict(model.named_parameters()))
+    expected = sum(v.flatten(1) @ v.flatten(1).T for v in j.values())
+    torch.testing.assert_close(module_ntk(model, x), expected)
+
+    net = StackedMLP(2, [5, 8], 2, bias_var=0.3, activation="tanh", generator=G(2), dtype=torch.float64)
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    for member in range(2):
+        generic = empirical_ntk(lambda p, z: torch.func.functional_call(net, p, (z,))[member], params, x, x[:2])
+        torch.testing.assert_close(net.ntk(x, x[:2])[member], generic)
+
+
+def test_kernel_regression_interpolates_and_matches_a_dense_solve():
+    x = sphere(30, 4, generator=G())
+    y = torch.randn(30, generator=G(1), dtype=torch.float64)
+    k = MLPKernel(2)(x).ntk
+    torch.testing.assert_close(kernel_regression(k, y, k), y)
+    ridge = 0.3
+    expected = k[:7] @ torch.linalg.solve(k + ridge * torch.eye(30, dtype=k.dtype), y)
+    torch.testing.assert_close(kernel_regression(k, y, k[:7], ridge=ridge), expected)
+
+
+def test_kernel_gd_predictions_follow_the_matrix_exponential():
+    x = sphere(12, 3, generator=G())
+    y = torch.randn(12, generator=G(3), dtype=torch.float64)
+    k = MLPKernel(1)(x).ntk
+    lr, times = 0.5, torch.tensor([0.0, 3.0, 40.0])
+    out = kernel_gd_predictions(k, y, times, lr)
+    for t, f in zip(times, out):
+        expected = (torch.eye(12, dtype=k.dtype) - torch.linalg.matrix_exp(-lr * t * k / 12)) @ y
+        torch.testing.assert_close(f, expected)
+    late = kernel_gd_predictions(k, y, torch.tensor([1e7]), lr, k_test=k[:4])[0]
+    torch.testing.assert_close(late, kernel_regression(k, y, k[:4]))
+
+
+def test_bad_inputs_get_clear_errors():
+    with pytest.raises(ValueError, match="activation"):
+        MLPKernel(2, "sigmoid")
+    with pytest.raises(ValueError, match="depth"):
+        MLPKernel(-1)
+    with pytest.raises(ValueError, match="2-D"):
+        MLPKernel(1)(torch.ones(3))
+    with pytest.raises(ValueError, match="different dimensions"):
+        MLPKernel(1)(torch.ones(3, 2), torch.ones(3, 4))
+    with pytest.raises(ValueError, match="square"):
+        kernel_regression(torch.ones(3, 2), torch.ones(3), torch.ones(1, 3))
+    with pytest.raises(ValueError, match="rows"):
+        kernel_regression(torch.eye(3), torch.ones(4), torch.ones(1, 3))

@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from replib.nets import StackedMLP, train
+
+G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
+
+
+def test_a_padded_member_behaves_like_a_network_of_its_own_width():
+    x = torch.randn(6, 3, generator=G(), dtype=torch.float64)
+    net = StackedMLP(3, [4, 9], 2, bias_var=0.5, generator=G(1), dtype=torch.float64)
+    w, b, m = net.weights, net.biases, net.multipliers
+    # the narrow member, by hand, using only its first 4 units
+    h = x @ w[0][0, :, :4] * m[0, 0] + b[0][0, :, :4] * net.bias_multipliers[0]
+    h = torch.relu(h) @ w[1][0, :4, :4] * m[0, 1] + b[1][0, :, :4] * net.bias_multipliers[1]
+    f = torch.relu(h) @ w[2][0, :4, :] * m[0, 2] + b[2][0] * net.bias_multipliers[2]
+    torch.testing.assert_close(net(x)[0], f.squeeze(-1))
+    assert torch.allclose(m[0, 1], torch.tensor(2 ** 0.5 / 2, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("parametrisation", ["ntk", "standard"])
+def test_both_parametrisations_give_the_same_function_at_init(parametrisation):
+    x = torch.randn(5, 3, generator=G(), dtype=torch.float64)
+    a = StackedMLP(3, [7, 7], 2, bias_var=0.2, parametrisation="ntk", generator=G(4), dtype=torch.float64)
+    b = StackedMLP(3, [7, 7], 2, bias_var=0.2, parametrisation=parametrisation, generator=G(4), dtype=torch.float64)
+    torch.testing.assert_close(a(x), b(x))
+
+
+def test_full_batch_training_is_gradient_descent_on_half_mse_per_member():
+    x = torch.randn(8, 2, generator=G(), dtype=torch.float64)
+    y = torch.randn(8, generator=G(1), dtype=torch.float64)
+    net = StackedMLP(2, [16, 32, 64], 1, generator=G(2), dtype=torch.float64)
+    before = [p.detach().clone() for p in net.parameters()]
+    loss0 = 0.5 * ((net(x) - y) ** 2).mean(1)
+    grads = torch.autograd.grad(loss0.sum(), list(net.parameters()))
+    hist = train(net, x, y, steps=1, lr=0.1)
+    torch.testing.assert_close(hist.loss[0], loss0.detach())
+    for p, p0, g in zip(net.parameters(), before, grads):
+        torch.testing.assert_close(p.detach(), p0 - 0.1 * g)
+    hist = train(net, x, y, steps=300, lr=0.5, record=lambda m: m(x).detach(), record_every=100)
+    assert hist.loss.shape == (300, 3) and hist.steps == [0, 100, 200, 300]
+    assert (hist.loss[-1] < 0.05 * hist.loss[0]).all()
+
+
+def test_sgd_uses_the_generator_and_is_reproducible():
+    x = torch.randn(20, 2, generator=G(), dtype=torch.float64)
+    y = torch.randn(20, generator=G(1), dtype=torch.float64)
+    runs = []
+    for _ in range(2):
+        net = StackedMLP(2, [8, 8], 1, generator=G(3), dtype=torch.float64)
+        runs.append(train(net, x, y, steps=20, lr=0.1, batch_size=4, generator=G(5)).loss)
+    torch.testing.assert_close(runs[0], runs[1])
+
+
+def test_bad_inputs_get_clear_errors():
+    with pytest.raises(ValueError, match="widths"):
+        StackedMLP(2, [], 1)
+    with pytest.raises(ValueError, match="activation"):
+        StackedMLP(2, [3], 1, activation="gelu")
+    with pytest.raises(ValueError, match="parametrisation"):
+        StackedMLP(2, [3], 1, parametrisation="mup")
+    net = StackedMLP(2, [3], 1)
+    with pytest.raises(ValueError, match="features"):
+        net(torch.ones(4, 5))
+    with pytest.raises(ValueError, match="targets"):
+        train(net, torch.ones(4, 2), torch.ones(3), steps=1, lr=0.1)
+    with pytest.raises(ValueError, match="batch_size"):
+        train(net, torch.ones(4, 2), torch.ones(4), steps=1, lr=0.1, batch_size=9)
