@@ -1,4 +1,4 @@
-"""Execute chapters with papermill, in parallel processes, into the book.
+"""Execute chapters with papermill, each in its own process (``--jobs`` at once), into the book.
 
     python -m tools.execute                       # every chapter whose notebook is out of date, book scale
     python -m tools.execute --all                 # every chapter
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,9 +60,14 @@ def execute(chapter: ChapterFiles, scale: str, out: Path, timeout: int, threads:
         }
         cmd = [sys.executable, "-m", "papermill", str(src_nb), str(run_nb), "-p", "SCALE", scale,
                "-k", "python3", "--cwd", str(chapter.source.parent), "--no-progress-bar", "--log-level", "ERROR"]
+        # A session of its own, so a timeout kills papermill *and* its kernel.
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
         try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+            _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return Result(chapter, False, time.perf_counter() - start, None, f"timed out after {timeout} s")
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
@@ -72,7 +78,7 @@ def execute(chapter: ChapterFiles, scale: str, out: Path, timeout: int, threads:
                 where = f" (partial notebook: {failed.relative_to(ROOT)})"
             else:
                 where = ""
-            return Result(chapter, False, seconds, None, _last_error(proc.stderr) + where)
+            return Result(chapter, False, seconds, None, _last_error(stderr) + where)
         if not record.exists():
             return Result(chapter, False, seconds, None, "the chapter never called ch.verdict()")
         nb = nbformat.read(run_nb, as_version=4)
@@ -111,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="book", choices=["smoke", "book", "full"])
     parser.add_argument("--all", action="store_true", help="re-execute even chapters that are up to date")
     parser.add_argument("--out", type=Path, help="write notebooks under this folder instead of book/chapters")
-    parser.add_argument("--jobs", type=int, default=2, help="chapters run at once (default 2)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="chapters run at once, sharing the cores (default 1: each chapter gets every core, "
+                             "as its time budget and a later nbval check assume)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per chapter (default 900)")
     args = parser.parse_args(argv)
 
