@@ -18,7 +18,7 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 def html(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("book")
     jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(jb), "build", "book", "--config", "_config.yml", "--toc", "book/_toc.yml",
+    proc = subprocess.run([str(jb), "build", "book", "--config", str(ROOT / "_config.yml"), "--toc", str(ROOT / "book" / "_toc.yml"),
                            "--path-output", str(out), "--builder", "html", "-W", "-n", "--keep-going", "--quiet"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
