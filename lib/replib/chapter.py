@@ -19,6 +19,7 @@ must vanish, and pass when it does vanish. The status is ``reproduced`` when eve
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import platform
@@ -155,14 +156,28 @@ class Chapter:
         return f"CPU: {_cpu_model()}, {torch.get_num_threads()} threads"
 
     def run_info(self) -> None:
-        """Show how this page was produced: scale, seed, device, versions, wall time."""
+        """Show how this page was produced: scale, seed, device, versions, wall time (a note, not checked)."""
         import replib
 
-        print(
-            f"scale {self.scale} · seed {self.seed} · {self.device_name()} · "
-            f"replib {replib.__version__} · torch {torch.__version__} · "
-            f"wall time {time.perf_counter() - self.started:.0f} s"
-        )
+        items = {
+            "scale": self.scale,
+            "seed": str(self.seed),
+            "device": self.device_name(),
+            "versions": f"replib {replib.__version__}, torch {torch.__version__}",
+            "wall time": f"{time.perf_counter() - self.started:.0f} s",
+        }
+        text = " · ".join(f"{k} {v}" for k, v in items.items())
+        rows = "".join(f"<tr><th>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in items.items())
+        try:
+            from IPython.display import display
+        except ImportError:
+            print(text)
+            return
+        display({
+            "text/plain": text,
+            "text/html": f'<div class="admonition note"><p class="admonition-title">Run info</p>'
+                         f"<table>{rows}</table></div>",
+        }, raw=True)
 
 
 def _cpu_model() -> str:
