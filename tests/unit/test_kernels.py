@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from replib.data import circle, sphere
-from replib.kernels import MLPKernel, empirical_ntk, kernel_gd_predictions, kernel_regression, module_ntk
+from replib.kernels import (MLPKernel, empirical_ntk, kernel_gd_predictions, kernel_regression, kernel_ridge_path,
+                            module_ntk, rbf_kernel)
 from replib.nets import StackedMLP
 
 G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
@@ -108,3 +109,27 @@ def test_bad_inputs_get_clear_errors():
         kernel_regression(torch.ones(3, 2), torch.ones(3), torch.ones(1, 3))
     with pytest.raises(ValueError, match="rows"):
         kernel_regression(torch.eye(3), torch.ones(4), torch.ones(1, 3))
+
+
+def test_rbf_kernel_matches_the_definition():
+    x, z = sphere(7, 3, generator=G()), sphere(4, 3, generator=G(1))
+    expected = torch.exp(-((x[:, None] - z[None]) ** 2).sum(-1) / (2 * 1.5**2))
+    torch.testing.assert_close(rbf_kernel(x, z, lengthscale=1.5), expected)
+    torch.testing.assert_close(rbf_kernel(x).diagonal(), torch.ones(7, dtype=torch.float64))
+    with pytest.raises(ValueError, match="lengthscale"):
+        rbf_kernel(x, lengthscale=0)
+
+
+@pytest.mark.parametrize("ridge", [0.0, 1e-8, 1e-3, 1.0])
+def test_kernel_ridge_path_agrees_with_a_float64_solve_for_every_ridge(ridge):
+    x = torch.randn(300, 5, generator=G(), dtype=torch.float64)
+    y = torch.randn(300, 2, generator=G(1), dtype=torch.float64)
+    k, kt = rbf_kernel(x, lengthscale=2.0), rbf_kernel(x[:20] + 0.1, x, lengthscale=2.0)
+    k = k + 1e-6 * torch.eye(300, dtype=k.dtype)  # ridge 0 on a (barely) invertible Gram matrix: float64 fallback
+    preds = kernel_ridge_path(k, y, kt, [ridge, 10 * ridge + 1e-2])
+    assert preds.shape == (2, 20, 2)
+    for r, p in zip([ridge, 10 * ridge + 1e-2], preds):
+        expected = kt @ torch.linalg.solve(k + r * torch.eye(300, dtype=k.dtype), y)
+        assert (p - expected).norm() <= 1e-7 * expected.norm()
+    with pytest.raises(ValueError, match="non-negative"):
+        kernel_ridge_path(k, y, kt, [-1.0])

@@ -1,0 +1,82 @@
+"""Measure implementations side by side in one run, and their peak memory.
+
+These machines are shared and noisy: absolute times differ between runs by up to ~1.7×, so compare only
+implementations timed in the same run, interleaved, and report ratios.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Repeated wall-clock times of one implementation, in seconds."""
+
+    times: tuple[float, ...]
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def side_by_side(fns: dict[str, Callable[[], Any]], *, repeat: int = 5, warmup: int = 1) -> dict[str, Timing]:
+    """Time each zero-argument callable ``repeat`` times, interleaving them round-robin so that machine
+    noise hits every implementation alike. ``warmup`` untimed rounds run first (JIT compilation, caches).
+    A callable should block until its result is ready (e.g. ``.block_until_ready()`` for JAX)."""
+    if not fns or repeat < 1 or warmup < 0:
+        raise ValueError("need at least one function, repeat >= 1 and warmup >= 0")
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: Timing(tuple(t)) for name, t in times.items()}
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _measure_in_child(fn: Callable[[], Any], queue) -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS counter (VmHWM)
+        base = _status_kib("VmRSS")
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+        queue.put((seconds, (_status_kib("VmHWM") - base) / 1024, None))
+    except BaseException as err:  # report, don't hang the parent
+        queue.put((None, None, f"{type(err).__name__}: {err}"))
+
+
+def peak_memory(fn: Callable[[], Any]) -> tuple[float, float]:
+    """Run ``fn`` once in a forked child process; return (seconds, peak resident memory added, in MiB).
+
+    The child starts as a copy of this process, so only what ``fn`` allocates counts (Linux only).
+    """
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_measure_in_child, args=(fn, queue))
+    child.start()
+    seconds, mib, error = queue.get()
+    child.join()
+    if error:
+        raise RuntimeError(f"the measured function failed in the child process: {error}")
+    return seconds, mib
