@@ -86,7 +86,14 @@ class StackedMLP(torch.nn.Module):
         phi = ACTIVATIONS[self.activation][0]
         a = x.to(self.weights[0].dtype)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = (a @ w) * self.multipliers[:, layer, None, None] + b * self.bias_multipliers[layer]
+            if a.ndim == 2:  # inputs shared by all members: one (n, d) @ (d, E·width) GEMM, not E small ones
+                h = (a @ w.transpose(0, 1).reshape(w.shape[1], -1)).reshape(a.shape[0], *w.shape[::2])
+                h = h.transpose(0, 1)
+            elif w.shape[2] == 1:  # a scalar readout: a batched dot product beats a bmm with one column
+                h = torch.linalg.vecdot(a, w.transpose(1, 2))[..., None]
+            else:
+                h = a @ w
+            h = h * self.multipliers[:, layer, None, None] + b * self.bias_multipliers[layer]
             yield a, h
             if layer < self.depth:
                 a = phi(h) * self.mask[:, None, :]
@@ -148,13 +155,30 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: in
     gradient descent when ``batch_size`` is None, else SGD with fresh batches drawn from ``generator``.
     ``record(model)`` is called before training and every ``record_every`` steps (and at the end).
     """
-    if steps < 0 or lr <= 0:
-        raise ValueError(f"need steps >= 0 and lr > 0, got steps={steps}, lr={lr}")
     n = x.shape[-2]
     if y.shape[-1] != n:
         raise ValueError(f"y has {y.shape[-1]} targets but x has {n} points")
     if batch_size is not None and not 0 < batch_size <= n:
         raise ValueError(f"batch_size must be in 1..{n}, got {batch_size}")
+
+    def batch(step: int):
+        if batch_size is None:
+            return x, y
+        idx = torch.randint(n, (batch_size,), generator=generator).to(x.device)
+        return x[..., idx, :], y[..., idx]
+
+    return train_online(model, batch, steps=steps, lr=lr, record=record, record_every=record_every)
+
+
+def train_online(model: torch.nn.Module, sample: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *,
+                 steps: int, lr: float, record: Callable[[torch.nn.Module], object] | None = None,
+                 record_every: int = 0) -> History:
+    """Online SGD: step ``t`` trains on the batch ``sample(t)`` = (x, y), e.g. fresh draws from a target.
+
+    Same loss, update and recording as :func:`train`, which is this with batches drawn from a fixed set.
+    """
+    if steps < 0 or lr <= 0:
+        raise ValueError(f"need steps >= 0 and lr > 0, got steps={steps}, lr={lr}")
     params = [p for p in model.parameters() if p.requires_grad]
     history = History(loss=torch.empty(steps, 0))
     losses = []
@@ -166,16 +190,11 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: in
 
     snapshot(0)
     for step in range(steps):
-        if batch_size is None:
-            xb, yb = x, y
-        else:
-            idx = torch.randint(n, (batch_size,), generator=generator).to(x.device)
-            xb, yb = x[..., idx, :], y[..., idx]
+        xb, yb = sample(step)
         per_member = 0.5 * ((model(xb) - yb) ** 2).mean(-1)
         grads = torch.autograd.grad(per_member.sum(), params)
         with torch.no_grad():
-            for p, g in zip(params, grads):
-                p.sub_(lr * g)
+            torch._foreach_add_(params, grads, alpha=-lr)
         losses.append(per_member.detach())
         if record_every and ((step + 1) % record_every == 0 or step + 1 == steps):
             snapshot(step + 1)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replib.nets import StackedMLP, train
+from replib.nets import StackedMLP, train, train_online
 
 G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
 
@@ -66,3 +66,16 @@ def test_bad_inputs_get_clear_errors():
         train(net, torch.ones(4, 2), torch.ones(3), steps=1, lr=0.1)
     with pytest.raises(ValueError, match="batch_size"):
         train(net, torch.ones(4, 2), torch.ones(4), steps=1, lr=0.1, batch_size=9)
+
+
+def test_online_training_sees_a_fresh_batch_every_step():
+    seen = []
+
+    def sample(step):
+        seen.append(step)
+        x = torch.randn(4, 2, generator=G(step), dtype=torch.float64)
+        return x, x[:, 0]
+
+    net = StackedMLP(2, [8, 8], 1, generator=G(3), dtype=torch.float64)
+    hist = train_online(net, sample, steps=5, lr=0.1)
+    assert seen == [0, 1, 2, 3, 4] and hist.loss.shape == (5, 2)
