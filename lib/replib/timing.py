@@ -54,29 +54,31 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def _measure_in_child(fn: Callable[[], Any], queue) -> None:
+def _measure_in_child(fn: Callable[..., Any], args: tuple, queue) -> None:
     try:
         Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS counter (VmHWM)
         base = _status_kib("VmRSS")
         start = time.perf_counter()
-        fn()
+        result = fn(*args)
         seconds = time.perf_counter() - start
-        queue.put((seconds, (_status_kib("VmHWM") - base) / 1024, None))
+        queue.put((seconds, (_status_kib("VmHWM") - base) / 1024, result, None))
     except BaseException as err:  # report, don't hang the parent
-        queue.put((None, None, f"{type(err).__name__}: {err}"))
+        queue.put((None, None, None, f"{type(err).__name__}: {err}"))
 
 
-def peak_memory(fn: Callable[[], Any]) -> tuple[float, float]:
-    """Run ``fn`` once in a forked child process; return (seconds, peak resident memory added, in MiB).
+def peak_memory(fn: Callable[..., Any], *args: Any) -> tuple[float, float, Any]:
+    """Run ``fn(*args)`` once in a fresh Python process; return (seconds, peak resident memory it added
+    in MiB, its result). ``fn`` must be importable (a module-level function) and the result picklable.
 
-    The child starts as a copy of this process, so only what ``fn`` allocates counts (Linux only).
+    A fresh ("spawn") process, not a fork: a forked copy of a process whose torch/OpenMP thread pool is
+    running can deadlock. Memory is counted from after the child's imports (Linux only).
     """
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    child = ctx.Process(target=_measure_in_child, args=(fn, queue))
+    child = ctx.Process(target=_measure_in_child, args=(fn, args, queue))
     child.start()
-    seconds, mib, error = queue.get()
+    seconds, mib, result, error = queue.get()
     child.join()
     if error:
         raise RuntimeError(f"the measured function failed in the child process: {error}")
-    return seconds, mib
+    return seconds, mib, result

@@ -16,11 +16,15 @@ def test_side_by_side_times_every_function_repeatedly_and_interleaved():
         side_by_side({}, repeat=1)
 
 
-def test_peak_memory_sees_a_large_allocation():
-    seconds, mib = peak_memory(lambda: np.ones(64 * 2**20 // 8).sum())  # 64 MiB
-    assert 60 < mib < 200 and seconds >= 0
+def allocate(mib):
+    return float(np.ones(mib * 2**20 // 8).sum())
+
+
+def test_peak_memory_sees_a_large_allocation_and_returns_the_result():
+    seconds, mib, result = peak_memory(allocate, 64)
+    assert 60 < mib < 200 and seconds >= 0 and result == 64 * 2**20 // 8
 
 
 def test_peak_memory_reports_failures():
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        peak_memory(lambda: 1 / 0)
+        peak_memory(divmod, 1, 0)
