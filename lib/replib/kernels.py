@@ -88,16 +88,22 @@ class MLPKernel:
     def __call__(self, x1: torch.Tensor, x2: torch.Tensor | None = None) -> KernelPair:
         """NNGP and NTK Gram matrices between the rows of ``x1`` (n1, d) and ``x2`` (n2, d), in float64."""
         x1 = _as_inputs(x1)
-        x2 = x1 if x2 is None else _as_inputs(x2)
+        same = x2 is None
+        x2 = x1 if same else _as_inputs(x2)
         if x1.shape[1] != x2.shape[1]:
             raise ValueError(f"inputs have different dimensions: {x1.shape[1]} and {x2.shape[1]}")
         sw, sb, d = self.weight_var, self.bias_var, x1.shape[1]
         k12 = torch.addmm(torch.tensor(sb, dtype=x1.dtype, device=x1.device), x1, x2.T, alpha=sw / d)
-        k11 = sw * (x1 * x1).sum(1) / d + sb
-        k22 = sw * (x2 * x2).sum(1) / d + sb
         ntk = k12.clone()
         act = ACTIVATIONS[self.activation]
+        k11 = sw * (x1 * x1).sum(1) / d + sb
+        k22 = sw * (x2 * x2).sum(1) / d + sb
         for _ in range(self.depth):
+            if same:
+                # Take the variances from the Gram matrix itself, so that each point's correlation with
+                # itself is exactly 1: otherwise rounding puts cos θ a few ulps below 1 and arccos
+                # amplifies that to an error of ~1e-8 on the diagonal of the ReLU NTK.
+                k11 = k22 = k12.diagonal().clone()
             e_phi, e_dphi = act.pair(k11, k22, k12)
             k12 = e_phi.mul_(sw).add_(sb)
             ntk = ntk.mul_(e_dphi).mul_(sw).add_(k12)
