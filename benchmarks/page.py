@@ -9,6 +9,7 @@ import json
 import sys
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -34,6 +35,8 @@ def figure(sweeps: dict) -> None:
         for impl, points in series.items():
             xs, ts = zip(*sorted(points))
             ax.loglog(xs, ts, "o-", label=impl)
+        ax.set_xticks(xs, [str(x) for x in xs], minor=False)
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set(title=name, xlabel=AXES[name], ylabel="wall time (s)")
         ax.legend()
     fig.tight_layout()
