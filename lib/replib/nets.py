@@ -30,13 +30,15 @@ class StackedMLP(torch.nn.Module):
     ``widths`` gives each member's hidden width (so ``[256] * 10 + [1024] * 10`` is ten seeds at each of
     two widths). ``parametrisation="ntk"`` draws standard-normal weights and multiplies by σ_w/√fan_in
     (the convention of :class:`replib.kernels.MLPKernel`, whose kernels this ensemble converges to);
-    ``"standard"`` draws weights with variance σ_w²/fan_in and multiplies by 1. Outputs have shape
-    (E, n) when ``d_out == 1`` and (E, n, d_out) otherwise.
+    ``"standard"`` draws weights with variance σ_w²/fan_in and multiplies by 1. ``output_scale`` (one
+    number, or one per member) multiplies the output: 1 is the lazy NTK limit, 1/√width the mean-field
+    (feature-learning) scaling. Outputs have shape (E, n) when ``d_out == 1`` and (E, n, d_out) otherwise.
     """
 
     def __init__(self, d_in: int, widths: Sequence[int], depth: int, *, d_out: int = 1,
                  activation: str = "relu", weight_var: float = 2.0, bias_var: float = 0.0,
-                 parametrisation: str = "ntk", generator: torch.Generator | None = None,
+                 parametrisation: str = "ntk", output_scale: float | Sequence[float] = 1.0,
+                 generator: torch.Generator | None = None,
                  device: torch.device | str | None = None, dtype: torch.dtype = torch.float32):
         super().__init__()
         widths = [int(w) for w in widths]
@@ -55,6 +57,10 @@ class StackedMLP(torch.nn.Module):
         dims = [d_in] + [w_max] * depth + [d_out]
         fan_ins = [torch.full((members,), float(d_in), dtype=dtype)] + [width] * depth
         self.register_buffer("mask", (torch.arange(w_max)[None, :] < width[:, None]).to(dtype))
+        scale = torch.as_tensor(output_scale, dtype=dtype).reshape(-1)
+        if scale.numel() not in (1, members):
+            raise ValueError(f"output_scale needs 1 or {members} values, got {scale.numel()}")
+        self.register_buffer("output_scale", scale.expand(members).clone())
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
         multipliers, bias_multipliers = [], []
@@ -94,6 +100,8 @@ class StackedMLP(torch.nn.Module):
             else:
                 h = a @ w
             h = h * self.multipliers[:, layer, None, None] + b * self.bias_multipliers[layer]
+            if layer == self.depth:
+                h = h * self.output_scale[:, None, None]
             yield a, h
             if layer < self.depth:
                 a = phi(h) * self.mask[:, None, :]
@@ -125,7 +133,7 @@ class StackedMLP(torch.nn.Module):
     def _inputs_and_signals(self, x: torch.Tensor):
         dphi = ACTIVATIONS[self.activation][1]
         layers = list(self._layers(x))
-        g = torch.ones_like(layers[-1][1])
+        g = self.output_scale[:, None, None].expand_as(layers[-1][1])
         out = [None] * len(layers)
         for layer in range(len(layers) - 1, -1, -1):
             a, h = layers[layer]

@@ -79,3 +79,14 @@ def test_online_training_sees_a_fresh_batch_every_step():
     net = StackedMLP(2, [8, 8], 1, generator=G(3), dtype=torch.float64)
     hist = train_online(net, sample, steps=5, lr=0.1)
     assert seen == [0, 1, 2, 3, 4] and hist.loss.shape == (5, 2)
+
+
+def test_output_scale_multiplies_the_function_and_the_ntk_by_its_square():
+    x = torch.randn(5, 3, generator=G(), dtype=torch.float64)
+    a = StackedMLP(3, [6, 9], 2, bias_var=0.1, generator=G(7), dtype=torch.float64)
+    b = StackedMLP(3, [6, 9], 2, bias_var=0.1, output_scale=[0.5, 2.0], generator=G(7), dtype=torch.float64)
+    s = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(b(x), a(x) * s[:, None])
+    torch.testing.assert_close(b.ntk(x), a.ntk(x) * s[:, None, None] ** 2)
+    with pytest.raises(ValueError, match="output_scale"):
+        StackedMLP(3, [6, 9], 2, output_scale=[1.0, 2.0, 3.0])
