@@ -25,3 +25,10 @@ def colors(n: int) -> list:
     """``n`` colours from the book's palette (an ordered sequential palette beyond its length)."""
     base = sns.color_palette(PALETTE)
     return list(base[:n]) if n <= len(base) else list(sns.color_palette("viridis", n))
+
+
+def label_log_ticks(ax, values, axis: str = "x") -> None:
+    """On a log axis, put one plain-number tick at each swept value (e.g. the widths) and no minor ticks."""
+    values = sorted(set(values))
+    getattr(ax, f"set_{axis}ticks")(values, [f"{v:g}" for v in values])
+    getattr(ax, f"{axis}axis").set_minor_locator(plt.NullLocator())
