@@ -35,10 +35,11 @@ def preactivation_moments(*, width: int, depth: int, draws: int, activation: str
         m = min(chunk, draws - start)
         q = torch.full((m, 1), input_var + bias_var, dtype=torch.float64)
         for layer in range(depth):
-            z = torch.randn(m, width, generator=generator, dtype=torch.float64).mul_(q.sqrt())
+            # float32 draws (half the cost); per-draw means are accumulated in float64
+            z = torch.randn(m, width, generator=generator).mul_(q.sqrt().float())
             for k, p in enumerate(powers):
-                out[layer, start:start + m, k] = z.pow(p).mean(1)
-            q = bias_var + weight_var * phi(z).pow_(2).mean(1, keepdim=True)
+                out[layer, start:start + m, k] = z.pow(p).mean(1, dtype=torch.float64)
+            q = bias_var + weight_var * phi(z).pow_(2).mean(1, keepdim=True, dtype=torch.float64)
     return out
 
 
@@ -51,18 +52,24 @@ class Estimate:
         return self.ci[0] <= x <= self.ci[1]
 
 
-def excess_kurtosis(moments: torch.Tensor, *, n_boot: int = 400, level: float = 0.95,
-                    generator: torch.Generator | None = None) -> list[Estimate]:
-    """Excess kurtosis E[z⁴]/E[z²]² − 3 of one neuron's preactivation, per layer, from the per-draw
-    moments of :func:`preactivation_moments` (powers (2, 4)), with a bootstrap interval over draws
-    (Poisson weights). Neurons of one draw are exchangeable, so all of them enter the estimates."""
+def kurtosis_bootstrap(moments: torch.Tensor, *, n_boot: int = 400,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Excess kurtosis E[z⁴]/E[z²]² − 3 per layer from the per-draw moments of
+    :func:`preactivation_moments` (powers (2, 4)), and ``n_boot`` bootstrap replicates over draws
+    (Poisson weights): returns (values (layers,), replicates (layers, n_boot)). Neurons of one draw are
+    exchangeable, so all of them enter the estimates."""
     if moments.ndim != 3 or moments.shape[-1] != 2:
         raise ValueError(f"need moments of shape (layers, draws, 2) for powers (2, 4), got {tuple(moments.shape)}")
-    layers, draws, _ = moments.shape
-    weights = torch.poisson(torch.ones(n_boot, draws, dtype=torch.float64), generator=generator)
-    point = moments.mean(1)  # (layers, 2)
+    weights = torch.poisson(torch.ones(n_boot, moments.shape[1], dtype=torch.float64), generator=generator)
     boot = torch.einsum("bd,ldk->lbk", weights, moments) / weights.sum(1)[None, :, None]
     kurt = lambda m: m[..., 1] / m[..., 0] ** 2 - 3  # noqa: E731
-    values, boots = kurt(point), kurt(boot)
-    lo, hi = torch.quantile(boots, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64), dim=1)
-    return [Estimate(float(values[i]), (float(lo[i]), float(hi[i]))) for i in range(layers)]
+    return kurt(moments.mean(1)), kurt(boot)
+
+
+def excess_kurtosis(moments: torch.Tensor, *, n_boot: int = 400, level: float = 0.95,
+                    generator: torch.Generator | None = None) -> list[Estimate]:
+    """:func:`kurtosis_bootstrap` summarised as a point estimate and a ``level`` interval per layer."""
+    values, boots = kurtosis_bootstrap(moments, n_boot=n_boot, generator=generator)
+    q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64)
+    lo, hi = torch.quantile(boots, q, dim=1)
+    return [Estimate(float(values[i]), (float(lo[i]), float(hi[i]))) for i in range(len(values))]
