@@ -129,8 +129,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The book's central picture: plotted against the aspect ratio $(L-1)/n$, the curves for different
-# widths fall onto one line, $\kappa \approx 3c\,(L-1)/n$.
+# The book's central picture: plotted against the aspect ratio $r = (L-1)/n$, the curves for different
+# widths approach one curve. From the exact formula, at fixed $r$ and $n \to \infty$,
+# $\kappa \to 3(e^{c r} - 1)$, whose slope at the origin is the book's leading-order coefficient $3c$.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -140,10 +141,10 @@ for a, marker in (("relu", "o"), ("linear", "s")):
                     legend=a == "relu")
     r = np.linspace(0, MAX_RATIO, 50)
     c = ACTIVATIONS[a][1]
-    ax.plot(r, 3 * c * r, color="gray", ls="--", lw=1)
-    ax.annotate(f"{a}: 3·{c}·(L−1)/n", (0.75 * MAX_RATIO, 3 * c * 0.75 * MAX_RATIO), fontsize="small", color="gray",
-                ha="right", va="bottom")
-ax.set(xlabel="depth-to-width ratio (L − 1)/n", ylabel="excess kurtosis κ")
+    ax.plot(r, 3 * np.expm1(c * r), color="gray", ls="--", lw=1)
+    ax.annotate(f"{a}: 3(exp({c}r) − 1)", (0.8 * MAX_RATIO, 3 * np.expm1(c * 0.8 * MAX_RATIO)), fontsize="small",
+                color="gray", ha="right", va="bottom")
+ax.set(xlabel="depth-to-width ratio r = (L − 1)/n", ylabel="excess kurtosis κ")
 ax.legend(title="width n (ReLU ● / linear ■)", fontsize="x-small")
 plt.show()
 
