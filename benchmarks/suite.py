@@ -288,7 +288,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=sorted(SIZES), default="tiny")
     parser.add_argument("--json", type=Path, help="write all results here")
     parser.add_argument("--no-book", action="store_true", help="skip workload 5 (the smoke run of every chapter)")
+    parser.add_argument("--book-only", action="store_true",
+                        help="run only workload 5 and update its part of --json (the book's own environment)")
     args = parser.parse_args(argv)
+    if args.book_only:
+        if not args.json or not args.json.exists():
+            parser.error("--book-only updates an existing results file: pass --json")
+        results = json.loads(args.json.read_text())
+        results["book"] = book_runtimes(smoke=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        for b in results["book"]:
+            print(f"{b['chapter']}: smoke {b['smoke_s'] or 0:.0f} s, book {b['book_s'] or 0:.0f} s")
+        return 0
     size = SIZES[args.size]
     if anchors.nt is None:
         print(f"note: {anchors.SKIP}")
