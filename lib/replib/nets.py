@@ -61,6 +61,8 @@ class StackedMLP(torch.nn.Module):
         if scale.numel() not in (1, members):
             raise ValueError(f"output_scale needs 1 or {members} values, got {scale.numel()}")
         self.register_buffer("output_scale", scale.expand(members).clone())
+        self._scaled_output = bool((scale != 1).any())
+        self._padded = len(set(widths)) > 1
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
         multipliers, bias_multipliers = [], []
@@ -99,12 +101,17 @@ class StackedMLP(torch.nn.Module):
                 h = torch.linalg.vecdot(a, w.transpose(1, 2))[..., None]
             else:
                 h = a @ w
-            h = h * self.multipliers[:, layer, None, None] + b * self.bias_multipliers[layer]
-            if layer == self.depth:
-                h = h * self.output_scale[:, None, None]
+            # Skip passes that would multiply by one or add zero: elementwise work bounds small networks.
+            scale = self.multipliers[:, layer, None, None]
+            if layer == self.depth and self._scaled_output:
+                scale = scale * self.output_scale[:, None, None]
+            h = h * scale
+            if self.bias_multipliers[layer] != 0:
+                b = b * self.bias_multipliers[layer]
+                h = h + (b * self.output_scale[:, None, None] if layer == self.depth and self._scaled_output else b)
             yield a, h
             if layer < self.depth:
-                a = phi(h) * self.mask[:, None, :]
+                a = phi(h) * self.mask[:, None, :] if self._padded else phi(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Outputs on inputs ``x`` of shape (n, d_in), shared by all members, or (E, n, d_in)."""
@@ -200,9 +207,10 @@ def train_online(model: torch.nn.Module, sample: Callable[[int], tuple[torch.Ten
     for step in range(steps):
         xb, yb = sample(step)
         per_member = 0.5 * ((model(xb) - yb) ** 2).mean(-1)
-        grads = torch.autograd.grad(per_member.sum(), params)
+        grads = torch.autograd.grad(per_member.sum(), params, allow_unused=True)  # unused: zero-scaled biases
+        used = [(p, g) for p, g in zip(params, grads) if g is not None]
         with torch.no_grad():
-            torch._foreach_add_(params, grads, alpha=-lr)
+            torch._foreach_add_([p for p, _ in used], [g for _, g in used], alpha=-lr)
         losses.append(per_member.detach())
         if record_every and ((step + 1) % record_every == 0 or step + 1 == steps):
             snapshot(step + 1)
