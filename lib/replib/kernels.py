@@ -167,20 +167,24 @@ def kernel_regression(k_train: torch.Tensor, y: torch.Tensor, k_test: torch.Tens
     only if the factorisation fails.
     """
     _check_gram(k_train, y, k_test)
-    k = k_train.to(torch.float64)
-    eye = torch.eye(k.shape[0], dtype=k.dtype, device=k.device)
-    jitter = ridge
-    for _ in range(6):
-        chol, info = torch.linalg.cholesky_ex(k + jitter * eye)
-        if info == 0:
-            break
-        jitter = max(jitter * 10, 1e-12 * k.diagonal().mean().item())
-    else:
-        raise ValueError("k_train is not positive definite even with jitter")
-    rhs = y.to(torch.float64).reshape(k.shape[0], -1)
-    z = torch.linalg.solve_triangular(chol, rhs, upper=False)
-    alpha = torch.linalg.solve_triangular(chol.T, z, upper=True)
+    alpha = _cholesky_solve(k_train.to(torch.float64), ridge, y.to(torch.float64).reshape(k_train.shape[0], -1))
     return (k_test.to(torch.float64) @ alpha).reshape(k_test.shape[:-1] + y.shape[1:])
+
+
+def _cholesky_solve(k: torch.Tensor, ridge: float, b: torch.Tensor) -> torch.Tensor:
+    """(K + ridge·I)⁻¹ b by a float64 Cholesky factorisation; if K + ridge·I is numerically singular, a
+    jitter growing from 1e-12 × mean diagonal is added on top of the ridge (never in place of it)."""
+    a = k.clone()
+    a.diagonal().add_(ridge)
+    jitter, scale = 0.0, 1e-12 * k.diagonal().mean().item()
+    for _ in range(6):
+        chol, info = torch.linalg.cholesky_ex(a)
+        if info == 0:
+            z = torch.linalg.solve_triangular(chol, b, upper=False)
+            return torch.linalg.solve_triangular(chol.T, z, upper=True)
+        a.diagonal().add_(max(jitter * 9, scale))  # total jitter: scale, 10·scale, 100·scale, ...
+        jitter = max(jitter * 10, scale)
+    raise ValueError(f"K + {ridge}·I is not positive definite even with a jitter of {jitter:.1e}")
 
 
 def kernel_gd_predictions(k_train: torch.Tensor, y: torch.Tensor, times: torch.Tensor,
@@ -244,7 +248,7 @@ def kernel_ridge_path(k_train: torch.Tensor, y: torch.Tensor, k_test: torch.Tens
             alpha = _preconditioned_cg(k, ridge, b, chol, rtol, max_iter)
         del chol
         if alpha is None:
-            alpha = _cholesky_solve64(k, ridge, b)
+            alpha = _cholesky_solve(k, ridge, b)
         out.append(k_test.to(torch.float64) @ alpha)
     result = torch.stack(out)
     return result.reshape(len(ridges), k_test.shape[0], *y.shape[1:])
@@ -277,13 +281,3 @@ def _preconditioned_cg(k, ridge, b, chol32, rtol, max_iter):
         p = z + p * (rz_new / rz)
         rz = rz_new
     return x if (r.norm(dim=0) <= rtol * bnorm).all() else None
-
-
-def _cholesky_solve64(k, ridge, b):
-    a = k.clone()
-    a.diagonal().add_(ridge)
-    chol, info = torch.linalg.cholesky_ex(a, out=(a, torch.empty((), dtype=torch.int32)))
-    if info != 0:
-        raise ValueError(f"K + {ridge}·I is not positive definite in float64")
-    z = torch.linalg.solve_triangular(chol, b, upper=False)
-    return torch.linalg.solve_triangular(chol.T, z, upper=True)

@@ -133,3 +133,12 @@ def test_kernel_ridge_path_agrees_with_a_float64_solve_for_every_ridge(ridge):
         assert (p - expected).norm() <= 1e-7 * expected.norm()
     with pytest.raises(ValueError, match="non-negative"):
         kernel_ridge_path(k, y, kt, [-1.0])
+
+
+def test_a_singular_gram_matrix_gets_a_small_jitter_not_a_larger_ridge():
+    k = torch.ones(5, 5, dtype=torch.float64)  # rank one: Cholesky fails without jitter
+    y = torch.full((5,), 2.0, dtype=torch.float64)
+    torch.testing.assert_close(kernel_regression(k, y, k[:2]), torch.full((2,), 2.0, dtype=torch.float64))
+    ridge = 0.5  # well conditioned: the answer must be the exact ridge solution
+    expected = k[:2] @ torch.linalg.solve(k + ridge * torch.eye(5, dtype=k.dtype), y)
+    torch.testing.assert_close(kernel_regression(k, y, k[:2], ridge=ridge), expected)
