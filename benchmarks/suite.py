@@ -115,8 +115,8 @@ def _autograd_loop_ntk(net: StackedMLP, x: torch.Tensor) -> torch.Tensor:
     params = list(net.parameters())
     jac = []
     for xi in x:
-        grads = torch.autograd.grad(net(xi[None])[0, 0], params)
-        jac.append(torch.cat([g.reshape(-1) for g in grads]))
+        grads = torch.autograd.grad(net(xi[None])[0, 0], params, allow_unused=True)  # σ_b = 0: biases unused
+        jac.append(torch.cat([g.reshape(-1) for g in grads if g is not None]))
     jac = torch.stack(jac)
     return jac @ jac.T
 
