@@ -132,9 +132,14 @@ class StackedMLP(torch.nn.Module):
         parts2 = parts1 if x2 is None else self._inputs_and_signals(x2)
         theta = 0
         for layer, ((a1, g1), (a2, g2)) in enumerate(zip(parts1, parts2)):
-            gg = g1 @ g2.transpose(1, 2)
-            m = self.multipliers[:, layer, None, None]
-            theta = theta + (m**2) * (a1 @ a2.transpose(1, 2)) * gg + self.bias_multipliers[layer] ** 2 * gg
+            if layer == self.depth:  # the readout's signal is the output scale itself: no Gram needed
+                gg = (self.output_scale**2)[:, None, None]
+            else:
+                gg = g1 @ g2.transpose(1, 2)
+            term = (a1 @ a2.transpose(1, 2)).mul_(self.multipliers[:, layer, None, None] ** 2).mul_(gg)
+            if self.bias_multipliers[layer] != 0:
+                term = term.add_(gg * self.bias_multipliers[layer] ** 2)
+            theta = term if layer == 0 else theta.add_(term)
         return theta
 
     def _inputs_and_signals(self, x: torch.Tensor):
