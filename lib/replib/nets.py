@@ -136,7 +136,8 @@ class StackedMLP(torch.nn.Module):
                 gg = (self.output_scale**2)[:, None, None]
             else:
                 gg = g1 @ g2.transpose(1, 2)
-            term = (a1 @ a2.transpose(1, 2)).mul_(self.multipliers[:, layer, None, None] ** 2).mul_(gg)
+            gram = a1 @ a2.transpose(-2, -1)  # one (n1, n2) Gram when the inputs are shared by all members
+            term = (gram * self.multipliers[:, layer, None, None] ** 2).mul_(gg)
             if self.bias_multipliers[layer] != 0:
                 term = term.add_(gg * self.bias_multipliers[layer] ** 2)
             theta = term if layer == 0 else theta.add_(term)
@@ -149,10 +150,13 @@ class StackedMLP(torch.nn.Module):
         out = [None] * len(layers)
         for layer in range(len(layers) - 1, -1, -1):
             a, h = layers[layer]
-            out[layer] = (a.expand(self.members, *a.shape[-2:]), g)
+            out[layer] = (a, g)  # a is (n, d) when the inputs are shared by all members
             if layer:
-                m = self.multipliers[:, layer, None, None]
-                g = (g @ self.weights[layer].transpose(1, 2)) * m * dphi(layers[layer - 1][1]) * self.mask[:, None, :]
+                w = self.weights[layer].transpose(1, 2)
+                back = g * w if g.shape[-1] == 1 else g @ w  # scalar readout: an outer product, not a bmm
+                g = back * self.multipliers[:, layer, None, None] * dphi(layers[layer - 1][1])
+                if self._padded:
+                    g = g * self.mask[:, None, :]
         return out
 
 
