@@ -96,9 +96,10 @@ def execute(chapter: ChapterFiles, scale: str, out: Path, timeout: int, threads:
 
 
 def _tidy(nb) -> None:
-    """Drop run-to-run noise (timestamps) and hide papermill's injected-parameters cell in the book."""
+    """Drop run-to-run noise (timestamps, random cell ids) and hide papermill's injected-parameters cell."""
     nb.metadata.pop("papermill", None)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"  # jupytext draws random ids: keep re-executions diff-friendly
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         tags = cell.metadata.get("tags", [])
