@@ -317,9 +317,9 @@ ch.verdict()
 #   the kernel's eigenvalues beyond the first are nearly degenerate, so single eigenvectors are not stable
 #   under the kernel's $O(n^{-1/2})$ fluctuations and per-direction rates are not a reliable measurement.
 # * **Controls.** The mean-field control is unambiguous for the kernel's movement; for the distance from
-  the linear dynamics it still decays slowly with width (see its exponent in the verdict table), so
-  that check is weaker evidence on its own than the kernel-movement check.
-* **Rates.** The paper proves convergence without rates; the $n^{-1/2}$ rate at initialisation is the
+#   the linear dynamics it still decays slowly with width (see its exponent in the verdict table), so
+#   that check is weaker evidence on its own than the kernel-movement check.
+# * **Rates.** The paper proves convergence without rates; the $n^{-1/2}$ rate at initialisation is the
 #   central limit theorem, and for the movement during training we only ask for a clear decay. The measured
 #   movement exponent is close to $-1$, the rate later derived by Dyer & Gur-Ari for deep networks.
 
