@@ -73,9 +73,9 @@ MAX_RATIO = 0.3  # the tests use (L − 1)/n ≤ 0.3, the regime of the book's 1
 #
 # $$
 # \kappa_L = 3\left[\left(1 + \frac{c}{n}\right)^{L-1} - 1\right] \approx \frac{3c\,(L-1)}{n},
-# \qquad c = 5 \text{ for ReLU at } C_W = 2, \quad c = 2 \text{ for linear at } C_W = 1.
 # $$
 #
+# with $c = 5$ for ReLU at $C_W = 2$ and $c = 2$ for linear networks at $C_W = 1$.
 # This is the book's result that the four-point vertex grows linearly in depth at order $1/n$, made
 # exact for these two scale-invariant activations. For tanh (the book's $K^\star = 0$ class, $C_W = 1$)
 # there is no such closed form; we show its measured kurtosis, which also grows linearly in depth, but do
