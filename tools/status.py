@@ -17,7 +17,7 @@ BIB = ROOT / "book" / "references.bib"
 STATUS_PAGE = ROOT / "book" / "status.md"
 README = ROOT / "README.md"
 START, END = "<!-- status:start -->", "<!-- status:end -->"
-MARK = {"reproduced": "✅ reproduced", "partly": "🟡 partly", "not reproduced": "❌ not reproduced"}
+MARK = {"reproduced": "**reproduced**", "partly": "*partly*", "not reproduced": "**not reproduced**"}
 
 
 def bib_entries() -> dict[str, dict[str, str]]:
