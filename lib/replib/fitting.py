@@ -66,3 +66,44 @@ def fit_power_law(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int = 
     slope, intercept = _slope_intercept(logx, mean_logy)
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return PowerLawFit(float(slope), float(np.exp(intercept)), (float(lo), float(hi)), level)
+
+
+def first_crossing(n, values, threshold: float, *, below: bool = True) -> np.ndarray:
+    """The smallest grid point ``n`` at which each replicate's curve reaches ``threshold``.
+
+    ``values`` is (..., k) against the increasing grid ``n`` (k,) — test errors against sample size, or
+    overlaps along a training run against samples seen. "Reaches" means ≤ threshold when ``below`` (errors)
+    and ≥ threshold otherwise (overlaps). Replicates that never reach it get ``inf``.
+    """
+    n = np.asarray(n, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if n.ndim != 1 or values.shape[-1] != n.size:
+        raise ValueError(f"values must end with the grid's length {n.size}, got shape {values.shape}")
+    if (np.diff(n) <= 0).any():
+        raise ValueError("the grid n must be strictly increasing")
+    reached = values <= threshold if below else values >= threshold
+    first = reached.argmax(-1)
+    return np.where(reached.any(-1), n[first], np.inf)
+
+
+@dataclass(frozen=True)
+class SampleComplexity:
+    """Median over replicates of the first n reaching a threshold, with a bootstrap interval."""
+
+    n: float
+    ci: tuple[float, float]
+    per_replicate: np.ndarray  # inf where a replicate never reached the threshold
+
+
+def sample_complexity(n, values, threshold: float, *, below: bool = True, level: float = 0.95,
+                      n_boot: int = 2000, seed: int = 0) -> SampleComplexity:
+    """Smallest n reaching ``threshold`` (see :func:`first_crossing`) for each replicate row of ``values``
+    (r, k); the median over replicates and a percentile-bootstrap interval for it. The median is ``inf``
+    when more than half of the replicates never got there."""
+    per = first_crossing(n, values, threshold, below=below)
+    if per.ndim != 1:
+        raise ValueError(f"values must be (replicates, grid), got shape {np.shape(values)}")
+    rng = np.random.default_rng(seed)
+    boot = np.median(per[rng.integers(0, per.size, size=(n_boot, per.size))], axis=1)
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return SampleComplexity(float(np.median(per)), (float(lo), float(hi)), per)

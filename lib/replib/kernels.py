@@ -172,19 +172,39 @@ def kernel_regression(k_train: torch.Tensor, y: torch.Tensor, k_test: torch.Tens
 
 
 def _cholesky_solve(k: torch.Tensor, ridge: float, b: torch.Tensor) -> torch.Tensor:
-    """(K + ridge·I)⁻¹ b by a float64 Cholesky factorisation; if K + ridge·I is numerically singular, a
-    jitter growing from 1e-12 × mean diagonal is added on top of the ridge (never in place of it)."""
+    """(K + ridge·I)⁻¹ b by a float64 Cholesky factorisation, batched over leading axes of K (..., n, n).
+    If K + ridge·I is numerically singular, a jitter growing from 1e-12 × mean diagonal is added on top
+    of the ridge (never in place of it)."""
     a = k.clone()
-    a.diagonal().add_(ridge)
-    jitter, scale = 0.0, 1e-12 * k.diagonal().mean().item()
+    diag = a.diagonal(dim1=-2, dim2=-1)
+    diag.add_(ridge)
+    jitter, scale = 0.0, 1e-12 * k.diagonal(dim1=-2, dim2=-1).mean().item()
     for _ in range(6):
         chol, info = torch.linalg.cholesky_ex(a)
-        if info == 0:
-            z = torch.linalg.solve_triangular(chol, b, upper=False)
-            return torch.linalg.solve_triangular(chol.T, z, upper=True)
-        a.diagonal().add_(max(jitter * 9, scale))  # total jitter: scale, 10·scale, 100·scale, ...
+        if not bool((info != 0).any()):
+            return torch.cholesky_solve(b, chol)
+        diag.add_(max(jitter * 9, scale))  # total jitter: scale, 10·scale, 100·scale, ...
         jitter = max(jitter * 10, scale)
     raise ValueError(f"K + {ridge}·I is not positive definite even with a jitter of {jitter:.1e}")
+
+
+def feature_regression(features: torch.Tensor, y: torch.Tensor, *, ridge: float = 1e-6) -> torch.Tensor:
+    """Ridge regression on explicit features (random features, a network's last hidden layer), batched.
+
+    Minimises mean (F a − y)² + ridge·mean(diag FᵀF/n)·‖a‖², so ``ridge`` is relative to the features'
+    scale. ``features`` (..., n, p) and ``y`` (..., n) give coefficients a (..., p); the p × p system is
+    accumulated in float64.
+    """
+    if features.shape[:-1] != y.shape:
+        raise ValueError(f"features {tuple(features.shape)} and targets {tuple(y.shape)} disagree on the points")
+    if ridge < 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge}")
+    f = features.to(torch.float64)
+    n = f.shape[-2]
+    gram = f.transpose(-1, -2) @ f / n
+    scale = gram.diagonal(dim1=-2, dim2=-1).mean().item()
+    rhs = (f.transpose(-1, -2) @ y.to(torch.float64).unsqueeze(-1)) / n
+    return _cholesky_solve(gram, ridge * scale, rhs).squeeze(-1).to(features.dtype)
 
 
 def kernel_gd_predictions(k_train: torch.Tensor, y: torch.Tensor, times: torch.Tensor,

@@ -66,3 +66,25 @@ def single_index(n: int, direction: torch.Tensor, link: Callable[[torch.Tensor],
         raise ValueError("direction must be a unit vector of shape (d,)")
     x = torch.randn(n, direction.shape[0], generator=generator, dtype=direction.dtype)
     return x, link(x @ direction)
+
+
+def additive_index(x: torch.Tensor, directions: torch.Tensor,
+                   link: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """A sum of ridge functions, f(x) = M^(−1/2) Σ_m σ(⟨v_m, x⟩): inputs (..., n, d), directions (..., M, d).
+
+    With orthonormal directions and a link of unit variance under N(0, 1), E[f²] = 1 + (M − 1)·E[σ]²:
+    centre the link (E[σ] = 0) to keep unit variance whatever M.
+    """
+    if x.shape[-1] != directions.shape[-1]:
+        raise ValueError(f"inputs have dimension {x.shape[-1]}, directions {directions.shape[-1]}")
+    return link(x @ directions.transpose(-1, -2).to(x.dtype)).sum(-1) / math.sqrt(directions.shape[-2])
+
+
+def hermite_feature(x: torch.Tensor, weights: torch.Tensor, k: int) -> torch.Tensor:
+    """p(x) = Σ_i λ_i He_k(x_i) / √(k!·Σλ²): a degree-k polynomial feature of unit variance under
+    x ~ N(0, I_d), spread over all coordinates (inputs (..., n, d), weights λ (..., d))."""
+    if x.shape[-1] != weights.shape[-1]:
+        raise ValueError(f"inputs have dimension {x.shape[-1]} but there are {weights.shape[-1]} weights")
+    weights = weights.to(x.dtype)
+    norm = torch.sqrt(math.factorial(k) * (weights**2).sum(-1, keepdim=True))
+    return (hermite(k, x) * (weights / norm).unsqueeze(-2)).sum(-1)

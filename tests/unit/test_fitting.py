@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from replib.fitting import fit_power_law
+from replib.fitting import fit_power_law, first_crossing, sample_complexity
 
 
 def test_an_exact_power_law_is_recovered():
@@ -28,3 +28,25 @@ def test_bad_inputs_get_clear_errors():
         fit_power_law([1, 2, 3], [1, -2, 3])
     with pytest.raises(ValueError, match="shape"):
         fit_power_law([1, 2, 3], [1, 2])
+
+
+def test_first_crossing_finds_the_first_grid_point_and_marks_misses():
+    n = np.array([10, 20, 40, 80.0])
+    errors = np.array([[0.9, 0.4, 0.2, 0.1], [0.9, 0.8, 0.7, 0.6], [0.1, 0.5, 0.1, 0.1]])
+    assert first_crossing(n, errors, 0.3).tolist() == [40.0, np.inf, 10.0]
+    assert first_crossing(n, errors, 0.8, below=False).tolist() == [10.0, 10.0, np.inf]
+    with pytest.raises(ValueError, match="increasing"):
+        first_crossing(n[::-1], errors, 0.3)
+    with pytest.raises(ValueError, match="grid's length"):
+        first_crossing(n[:3], errors, 0.3)
+
+
+def test_sample_complexity_median_and_interval():
+    n = np.arange(1, 101.0)
+    rng = np.random.default_rng(0)
+    crossings = rng.integers(30, 50, size=25)
+    errors = (n[None, :] < crossings[:, None]).astype(float)  # error 1 until the crossing, then 0
+    sc = sample_complexity(n, errors, 0.5, n_boot=500)
+    assert sc.n == np.median(crossings) and sc.ci[0] <= sc.n <= sc.ci[1]
+    assert 30 <= sc.ci[0] and sc.ci[1] < 50
+    assert np.array_equal(sc.per_replicate, crossings)

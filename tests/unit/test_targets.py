@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from replib.targets import (hermite, hermite_coefficients, information_exponent, orthonormal_directions,
-                            single_index)
+from replib.targets import (additive_index, hermite, hermite_coefficients, hermite_feature, information_exponent,
+                            orthonormal_directions, single_index)
 
 
 def test_hermite_polynomials_are_orthogonal_with_norm_k_factorial():
@@ -44,3 +44,27 @@ def test_single_index_targets_depend_on_the_direction_only():
     assert x.shape == (1000, 10)
     with pytest.raises(ValueError, match="unit"):
         single_index(5, 2 * theta, torch.tanh)
+
+
+def test_additive_index_has_unit_variance_for_centred_unit_links():
+    g = torch.Generator().manual_seed(0)
+    v = orthonormal_directions(20, 5, generator=g)
+    x = torch.randn(200_000, 20, generator=g, dtype=torch.float64)
+    y = additive_index(x, v, lambda z: hermite(2, z, normalised=True))
+    assert abs(float(y.var()) - 1) < 0.02 and abs(float(y.mean())) < 0.01
+    expected = sum(hermite(2, x @ v[m], normalised=True) for m in range(5)) / 5**0.5
+    assert torch.allclose(y, expected)
+    with pytest.raises(ValueError, match="dimension"):
+        additive_index(x[:, :10], v, torch.sin)
+
+
+def test_hermite_feature_is_a_unit_variance_degree_k_polynomial():
+    g = torch.Generator().manual_seed(1)
+    lam = torch.tensor([1.0, -1.0, 2.0, 0.5], dtype=torch.float64)
+    x = torch.randn(400_000, 4, generator=g, dtype=torch.float64)
+    p = hermite_feature(x, lam, 3)
+    assert abs(float(p.var()) - 1) < 0.02
+    # orthogonal to every polynomial of lower degree, e.g. the linear ones
+    assert float((p[:, None] * x).mean(0).abs().max()) < 0.01
+    assert torch.allclose(hermite_feature(x[:3], lam, 2),
+                          ((x[:3] ** 2 - 1) * lam).sum(-1) / (2 * (lam**2).sum()) ** 0.5)

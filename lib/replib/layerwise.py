@@ -1,0 +1,99 @@
+"""Shallow networks trained one layer at a time, as feature-learning theory analyses them.
+
+The recipe: freeze every layer but one, train that one (by gradient steps, or to convergence — which for
+a layer the output depends on linearly is ridge regression), move to the next. Everything is batched over
+leading axes (seeds), so a sweep over seeds is one computation.
+
+- :func:`unit_neurons` draws first-layer weights on the unit sphere.
+- :class:`ThreeLayerNet` and :func:`fit_three_layer`: f(x) = Σ_j a_j relu(s_j·h(x) + b_j) with the learned
+  scalar feature h(x) = Σ_k v_k He_q(⟨w_k, x⟩) (random unit w_k) — the middle layer learns a degree-q
+  polynomial feature, the top layer a one-dimensional function of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from replib.kernels import feature_regression
+from replib.targets import hermite
+
+
+def unit_neurons(*shape: int, d: int, generator: torch.Generator | None = None,
+                 dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Weights uniform on the unit sphere of R^d: shape (*shape, d), e.g. (seeds, neurons, d)."""
+    if d < 1 or any(s < 1 for s in shape):
+        raise ValueError(f"need positive sizes, got shape {shape} and d={d}")
+    w = torch.randn(*shape, d, generator=generator, dtype=dtype)
+    return w / w.norm(dim=-1, keepdim=True)
+
+
+@dataclass
+class ThreeLayerNet:
+    """A three-layer network whose middle layer computes one learned scalar feature.
+
+    Layer 1: u_k = He_q(⟨w_k, x⟩) with random unit w_k (frozen). For unit w_k each u_k is a degree-q
+    Hermite polynomial of x, so the span of the u_k is the space of degree-q polynomials once there are
+    enough of them, and nothing of lower degree leaks in.
+    Layer 2: h(x) = Σ_k v_k u_k(x), learned. Layer 3: f(x) = Σ_j a_j relu(s_j·h(x)/scale + b_j), random
+    (s_j, b_j) and learned a_j.
+    """
+
+    w: torch.Tensor  # (..., m1, d) unit rows
+    degree: int
+    v: torch.Tensor  # (..., m1)
+    scale: torch.Tensor  # (...,) the feature's standard deviation on its training data
+    s: torch.Tensor  # (..., m2)
+    b: torch.Tensor  # (..., m2)
+    a: torch.Tensor  # (..., m2)
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """Layer-1 activations (..., n, m1) for inputs (..., n, d)."""
+        return hermite(self.degree, x @ self.w.transpose(-1, -2))
+
+    def feature(self, x: torch.Tensor) -> torch.Tensor:
+        """The learned scalar feature h(x): (..., n)."""
+        return (self.hidden(x) @ self.v.unsqueeze(-1)).squeeze(-1)
+
+    def top_features(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.relu(h.unsqueeze(-1) / self.scale[..., None, None] * self.s.unsqueeze(-2) + self.b.unsqueeze(-2))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.top_features(self.feature(x)) @ self.a.unsqueeze(-1)).squeeze(-1)
+
+
+def fit_three_layer(x: torch.Tensor, y: torch.Tensor, *, width1: int, width2: int, degree: int,
+                    generator: torch.Generator | None = None, ridge1: float = 1e-6,
+                    ridge2: float = 1e-4) -> ThreeLayerNet:
+    """Train a :class:`ThreeLayerNet` layer-wise on (x, y), shapes (..., n, d) and (..., n).
+
+    The first half of the points trains the middle layer v, the second half the top layer a (fresh
+    samples for each stage, as in the theory). Stage 1 fits the feature h to y with the top layer
+    linearised (f ≈ h), stage 2 the top layer with h frozen; the output is linear in the trained layer in
+    both, so training it to convergence is ridge regression (relative ridges ``ridge1``, ``ridge2``).
+    """
+    if x.shape[:-1] != y.shape:
+        raise ValueError(f"x {tuple(x.shape)} and y {tuple(y.shape)} disagree on the points")
+    n = x.shape[-2]
+    if n < 4:
+        raise ValueError(f"need at least 4 points to train two stages, got {n}")
+    batch, d = x.shape[:-2], x.shape[-1]
+    w = unit_neurons(*batch, width1, d=d, generator=generator, dtype=x.dtype)
+    net = ThreeLayerNet(w=w, degree=degree, v=torch.zeros(*batch, width1, dtype=x.dtype),
+                        scale=torch.ones(batch, dtype=x.dtype),
+                        s=torch.randn(*batch, width2, generator=generator, dtype=x.dtype),
+                        b=torch.randn(*batch, width2, generator=generator, dtype=x.dtype),
+                        a=torch.zeros(*batch, width2, dtype=x.dtype))
+    half = n // 2
+    net.v = feature_regression(net.hidden(x[..., :half, :]), y[..., :half], ridge=ridge1)
+    h2 = net.feature(x[..., half:, :])
+    net.scale = h2.std(-1).clamp_min(torch.finfo(x.dtype).tiny)
+    net.a = feature_regression(net.top_features(h2), y[..., half:], ridge=ridge2)
+    return net
+
+
+def polynomial_dimension(d: int, degree: int) -> int:
+    """Number of monomials of exactly ``degree`` in d variables: the dimension a degree-q feature lives in."""
+    return math.comb(d + degree - 1, degree)
