@@ -5,6 +5,8 @@ a layer the output depends on linearly is ridge regression), move to the next. E
 leading axes (seeds), so a sweep over seeds is one computation.
 
 - :func:`unit_neurons` draws first-layer weights on the unit sphere.
+- :func:`spherical_sgd` trains such neurons by online SGD on the correlation loss, optionally taking
+  several gradient steps on each mini-batch (batch reuse).
 - :class:`ThreeLayerNet` and :func:`fit_three_layer`: f(x) = Σ_j a_j relu(s_j·h(x) + b_j) with the learned
   scalar feature h(x) = Σ_k v_k He_q(⟨w_k, x⟩) (random unit w_k) — the middle layer learns a degree-q
   polynomial feature, the top layer a one-dimensional function of it.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -28,6 +31,37 @@ def unit_neurons(*shape: int, d: int, generator: torch.Generator | None = None,
         raise ValueError(f"need positive sizes, got shape {shape} and d={d}")
     w = torch.randn(*shape, d, generator=generator, dtype=dtype)
     return w / w.norm(dim=-1, keepdim=True)
+
+
+def spherical_sgd(w: torch.Tensor, sample: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *, steps: int,
+                  lr: float | torch.Tensor, activation_grad: Callable[[torch.Tensor], torch.Tensor],
+                  reuse: int = 1, record: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
+    """Online SGD on the correlation loss −y·σ(⟨w, x⟩) for neurons kept on the unit sphere.
+
+    ``w`` (..., m, d) holds unit neurons (any leading axes: learning rates, seeds); ``sample(t)`` returns
+    the step's fresh mini-batch x (..., B, d), y (..., B), broadcastable against w's leading axes. Each
+    batch is used for ``reuse`` consecutive gradient steps (1 = plain online SGD, 2 = the batch-reuse
+    scheme). A step moves along the gradient's component tangent to the sphere and renormalises.
+    ``lr`` may be a tensor broadcastable to (..., 1, 1) for a learning-rate sweep in one run.
+    ``record(t, w)`` is called after every step t = 1..steps. Returns the final neurons.
+    """
+    if steps < 0 or reuse < 1:
+        raise ValueError(f"need steps >= 0 and reuse >= 1, got steps={steps}, reuse={reuse}")
+    if not torch.is_tensor(lr):
+        lr = torch.tensor(float(lr), dtype=w.dtype)
+    if (lr <= 0).any():
+        raise ValueError("learning rates must be positive")
+    w = w / w.norm(dim=-1, keepdim=True)
+    for t in range(1, steps + 1):
+        x, y = sample(t)
+        for _ in range(reuse):
+            grad = (y.unsqueeze(-2) * activation_grad(w @ x.transpose(-1, -2))) @ x / x.shape[-2]
+            grad = grad - (grad * w).sum(-1, keepdim=True) * w
+            w = w + lr * grad
+            w = w / w.norm(dim=-1, keepdim=True)
+        if record is not None:
+            record(t, w)
+    return w
 
 
 @dataclass

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Three-layer networks learn a hierarchical polynomial with about $d^k$ samples
+# # Three-layer networks learn a hierarchical polynomial with about dᵏ samples
 #
 # **Paper.** {cite}`wang2024hierarchical`.
 #
@@ -177,7 +177,7 @@ sns.lineplot(net, x="ratio", y="error", hue="d", palette=palette, marker="o", er
 axes[1].set(xscale="log", yscale="log", xlabel=r"samples $n$ / $\binom{d+1}{2}$", ylabel="normalised test MSE",
             title="Test error of the three-layer network")
 for ax in axes:
-    label_log_ticks(ax, [2, 4, 8, 16, 32])
+    label_log_ticks(ax, [4, 8, 16, 32, 64])
     ax.legend(title="dimension d", fontsize="small")
 fig.tight_layout()
 plt.show()
@@ -202,6 +202,8 @@ if fit is not None:
     grid = np.geomspace(cfg.dims[0], cfg.dims[-1], 50)
     ax.plot(grid, fit(grid), color=colors(1)[0],
             label=f"fit: $n^\\star \\propto d^{{{fit.exponent:.2f}}}$, 95 % CI [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+ref = np.array([cfg.dims[0], cfg.dims[-1]], dtype=float)
+ax.plot(ref, n_star.mean(0)[0] * (ref / ref[0]) ** K, color="gray", ls="--", lw=1, label=r"slope $d^2$ (reference)")
 ax.set(xscale="log", yscale="log", xlabel="input dimension d", ylabel=r"samples $n^\star$ to learn the feature",
        title=r"Sample complexity of the feature (prediction: $d^{k} = d^2$)")
 label_log_ticks(ax, cfg.dims)
@@ -236,7 +238,8 @@ EPS = 0.8 * floor
 
 at_kernel_dim = runs[runs.d == cfg.kernel_dim].assign(
     target=lambda t: t.q.map({3: "hierarchical: g∘p, q = 3", 1: "control: p alone, q = 1"}))
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+n_ticks = sorted(at_kernel_dim.n.unique())[::2]
 for ax, target in zip(axes, ["hierarchical: g∘p, q = 3", "control: p alone, q = 1"]):
     sns.lineplot(at_kernel_dim[at_kernel_dim.target == target], x="n", y="error", hue="model", marker="o",
                  errorbar=("pi", 50), palette=dict(zip(["three-layer network", "NTK ridge"], colors(2))), ax=ax)
@@ -245,6 +248,7 @@ for ax, target in zip(axes, ["hierarchical: g∘p, q = 3", "control: p alone, q 
     ax.axhline(EPS, color="black", ls="--", lw=0.8, label="'learned' threshold")
     ax.set(xscale="log", yscale="log", xlabel="samples n", ylabel="normalised test MSE",
            title=f"{target}, d = {cfg.kernel_dim}")
+    label_log_ticks(ax, n_ticks)
     ax.legend(fontsize="small")
 fig.tight_layout()
 plt.show()
@@ -283,6 +287,19 @@ ch.check(f"q = 3, n = {largest.n.max()}: network learns, kernel does not", paper
 ch.control("same separation for a linear outer function (q = 1)", paper="no separation", ours=errors(1),
            passed=not separated(1))
 ch.verdict()
+
+# %% [markdown]
+# ### Reading the exponent
+#
+# For a quadratic feature no method can do better than order $d^2$ samples (a quadratic form has
+# $\binom{d+1}{2}$ free coefficients), so an exponent below 2 can only be a small-$d$ effect, and at these
+# dimensions it is one. Learning the feature is a regression of $h$ on the quadratics, in which the
+# degree-6 part $\mathrm{He}_3(p)/\sqrt{12}$ of the target acts as noise; for small $d$ the feature $p$
+# is a sum of few terms, far from Gaussian and heavy-tailed, so that noise is larger and each quadratic
+# costs more samples than at large $d$. The first figure shows it: at a fixed ratio $n/\binom{d+1}{2}$ the
+# correlation still rises with $d$, so the curves have not yet collapsed. When the interval in the verdict
+# excludes 2 from below, the paper's $d^k$ is an upper bound we are comfortably under, not a rate we have
+# measured.
 
 # %% [markdown]
 # ## Differences from the paper
