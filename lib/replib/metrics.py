@@ -46,3 +46,12 @@ def normalised_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Te
     if prediction.shape[-1] != target.shape[-1]:
         raise ValueError(f"prediction has {prediction.shape[-1]} points, target {target.shape[-1]}")
     return ((prediction - target) ** 2).mean(-1) / target.var(-1, unbiased=False).clamp_min(1e-300)
+
+
+def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """|Pearson correlation| along the last axis: how well a learned feature matches a true one, up to
+    scale, offset and sign (..., n) → (...)."""
+    if a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"the two features have {a.shape[-1]} and {b.shape[-1]} points")
+    a, b = a - a.mean(-1, keepdim=True), b - b.mean(-1, keepdim=True)
+    return ((a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(torch.finfo(a.dtype).tiny)).abs()

@@ -54,7 +54,7 @@ from replib import Chapter, progress
 from replib.fitting import first_crossing, fit_power_law
 from replib.kernels import MLPKernel, kernel_ridge_path
 from replib.layerwise import fit_three_layer, polynomial_dimension
-from replib.metrics import normalised_error
+from replib.metrics import correlation, normalised_error
 from replib.plotting import colors, label_log_ticks, use_book_style
 from replib.targets import hermite, hermite_feature
 
@@ -98,11 +98,6 @@ def outer(q):
 # best of three ridges chosen on the test set (a generous baseline).
 
 # %%
-def feature_correlation(phi, p):
-    phi, p = phi - phi.mean(-1, keepdim=True), p - p.mean(-1, keepdim=True)
-    return ((phi * p).sum(-1) / (phi.norm(dim=-1) * p.norm(dim=-1))).abs()
-
-
 def sample(n, signs, g, generator):
     x = torch.randn(signs.shape[0], n, signs.shape[1], generator=generator, dtype=torch.float64)
     p = hermite_feature(x, signs, K)
@@ -119,7 +114,7 @@ def network_curve(d, q, generator):
         n = int(round(ratio * dim))
         x, _, y = sample(n, signs, outer(q), generator)
         net = fit_three_layer(x, y, width1=int(1.25 * dim), width2=256, degree=K, generator=generator, ridge1=1e-3)
-        corr = feature_correlation(net.feature(xt), pt)
+        corr = correlation(net.feature(xt), pt)
         err = normalised_error(net(xt), yt)
         rows += [dict(d=d, q=q, n=n, ratio=n / dim, seed=s, model="three-layer network", corr=float(corr[s]),
                       error=float(err[s])) for s in range(cfg.seeds)]

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replib.metrics import localisation, normalised_error, overlaps, subspace_overlap
+from replib.metrics import correlation, localisation, normalised_error, overlaps, subspace_overlap
 from replib.targets import orthonormal_directions
 
 
@@ -36,3 +36,14 @@ def test_normalised_error():
     assert normalised_error(y, y) == 0
     with pytest.raises(ValueError, match="points"):
         normalised_error(torch.zeros(3), y)
+
+
+def test_correlation_ignores_scale_offset_and_sign():
+    g = torch.Generator().manual_seed(2)
+    a = torch.randn(3, 500, generator=g, dtype=torch.float64)
+    assert torch.allclose(correlation(a, -3 * a + 1), torch.ones(3, dtype=torch.float64))
+    b = torch.randn(3, 500, generator=g, dtype=torch.float64)
+    expected = torch.stack([torch.corrcoef(torch.stack([a[i], b[i]]))[0, 1].abs() for i in range(3)])
+    assert torch.allclose(correlation(a, b), expected)
+    with pytest.raises(ValueError, match="points"):
+        correlation(a, b[:, :10])
