@@ -31,12 +31,15 @@ def _slope_intercept(logx: np.ndarray, logy: np.ndarray) -> tuple[np.ndarray, np
     return slope, logy.mean(-1) - slope * logx.mean()
 
 
-def fit_power_law(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> PowerLawFit:
+def fit_power_law(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0,
+                  statistic: str = "mean") -> PowerLawFit:
     """Fit y = c · x^a by least squares in log-log coordinates.
 
     ``y`` is either (k,) — one value per x — or (r, k) — r independent replicates (seeds) per x. With
-    replicates the bootstrap resamples whole replicates and fits their mean, so the interval reflects
-    seed-to-seed variability; with one value per x it resamples the (x, y) pairs.
+    replicates the bootstrap resamples whole replicates and fits their ``statistic`` ("mean" or
+    "median"; the median tolerates a minority of ``inf`` replicates, e.g. runs that never reached a
+    threshold), so the interval reflects seed-to-seed variability; with one value per x it resamples the
+    (x, y) pairs.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -48,13 +51,18 @@ def fit_power_law(x, y, *, level: float = 0.95, n_boot: int = 2000, seed: int = 
         raise ValueError("a power-law fit needs positive x and y")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    if statistic not in ("mean", "median"):
+        raise ValueError(f"statistic must be 'mean' or 'median', got {statistic!r}")
+    center = np.mean if statistic == "mean" else np.median
     logx, logy = np.log(x), np.log(y)
     rng = np.random.default_rng(seed)
     if y.ndim == 2:
-        mean_logy = np.log(y.mean(0))
+        mean_logy = np.log(center(y, axis=0))
+        if not np.isfinite(mean_logy).all():
+            raise ValueError(f"the {statistic} over replicates is infinite at some x: too few finite replicates")
         rows = rng.integers(0, y.shape[0], size=(n_boot, y.shape[0]))
-        boot_logy = np.log(y[rows].mean(1))
-        boot, _ = _slope_intercept(logx, boot_logy)
+        boot_logy = np.log(center(y[rows], axis=1))
+        boot, _ = _slope_intercept(logx, boot_logy[np.isfinite(boot_logy).all(-1)])
     else:
         mean_logy = logy
         idx = rng.integers(0, x.size, size=(n_boot, x.size))

@@ -6,7 +6,8 @@ leading axes (seeds), so a sweep over seeds is one computation.
 
 - :func:`unit_neurons` draws first-layer weights on the unit sphere.
 - :func:`spherical_sgd` trains such neurons by online SGD on the correlation loss, optionally taking
-  several gradient steps on each mini-batch (batch reuse).
+  several gradient steps on each mini-batch (batch reuse); :func:`learning_rate_sweep` runs it at several
+  learning rates at once, recording a summary after every step and stopping when told to.
 - :class:`ThreeLayerNet` and :func:`fit_three_layer`: f(x) = Σ_j a_j relu(s_j·h(x) + b_j) with the learned
   scalar feature h(x) = Σ_k v_k He_q(⟨w_k, x⟩) (random unit w_k) — the middle layer learns a degree-q
   polynomial feature, the top layer a one-dimensional function of it.
@@ -33,6 +34,16 @@ def unit_neurons(*shape: int, d: int, generator: torch.Generator | None = None,
     return w / w.norm(dim=-1, keepdim=True)
 
 
+def sine_cosine_grad(u: torch.Tensor) -> torch.Tensor:
+    """σ'(u) for the student activation σ(u) = ½ sin u − cos u, a default for :func:`spherical_sgd`.
+
+    Bounded (polynomial activations make reused and high-degree gradients heavy-tailed), with a non-zero
+    Hermite coefficient of every degree, a positive even part at degree 2 (so that ascent on the
+    correlation with an even link moves towards ±θ) and a non-zero odd part.
+    """
+    return 0.5 * torch.cos(u) + torch.sin(u)
+
+
 def spherical_sgd(w: torch.Tensor, sample: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *, steps: int,
                   lr: float | torch.Tensor, activation_grad: Callable[[torch.Tensor], torch.Tensor],
                   reuse: int = 1, record: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
@@ -42,7 +53,9 @@ def spherical_sgd(w: torch.Tensor, sample: Callable[[int], tuple[torch.Tensor, t
     the step's fresh mini-batch x (..., B, d), y (..., B), broadcastable against w's leading axes. Each
     batch is used for ``reuse`` consecutive gradient steps (1 = plain online SGD, 2 = the batch-reuse
     scheme). A step moves along the gradient's component tangent to the sphere and renormalises.
-    ``lr`` may be a tensor broadcastable to (..., 1, 1) for a learning-rate sweep in one run.
+    ``lr`` may be a tensor broadcastable against w for a learning-rate sweep in one run: (..., 1, 1) for
+    one rate per leading index, or (m, 1) for one rate per neuron (on the correlation loss the neurons do
+    not interact, so the neuron axis can carry the sweep).
     ``record(t, w)`` is called after every step t = 1..steps. Returns the final neurons.
     """
     if steps < 0 or reuse < 1:
@@ -62,6 +75,40 @@ def spherical_sgd(w: torch.Tensor, sample: Callable[[int], tuple[torch.Tensor, t
         if record is not None:
             record(t, w)
     return w
+
+
+def learning_rate_sweep(w: torch.Tensor, sample: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
+                        lrs: list[float], *, activation_grad: Callable[[torch.Tensor], torch.Tensor],
+                        max_steps: int, summarise: Callable[[torch.Tensor], torch.Tensor],
+                        done: Callable[[torch.Tensor], bool] | None = None, reuse: int = 1,
+                        chunk: int = 16) -> torch.Tensor:
+    """:func:`spherical_sgd` from the neurons ``w`` (..., m, d) at every learning rate of ``lrs`` in one run.
+
+    On the correlation loss neurons do not interact, so the copies for the L learning rates ride on the
+    neuron axis (L·m neurons, one rate each) and share the mini-batches. After every step
+    ``summarise(w)`` receives the neurons as (..., L, m, d) and returns a tensor (e.g. overlaps with the
+    true directions). Every ``chunk`` steps ``done(history)`` sees the summaries so far, stacked
+    (steps, ...), and may end the run early; otherwise it runs ``max_steps`` steps. Returns the stacked
+    summaries.
+    """
+    if not lrs or min(lrs) <= 0:
+        raise ValueError(f"need a non-empty list of positive learning rates, got {lrs}")
+    if max_steps < 1 or chunk < 1:
+        raise ValueError(f"need max_steps >= 1 and chunk >= 1, got {max_steps} and {chunk}")
+    *batch, m, d = w.shape
+    rates = torch.tensor(lrs, dtype=w.dtype).repeat_interleave(m).unsqueeze(-1)
+    neurons = w.unsqueeze(-3).expand(*batch, len(lrs), m, d).reshape(*batch, len(lrs) * m, d)
+    history: list[torch.Tensor] = []
+    steps = 0
+    while steps < max_steps:
+        block = min(chunk, max_steps - steps)
+        neurons = spherical_sgd(neurons, sample, steps=block, lr=rates, activation_grad=activation_grad,
+                                reuse=reuse,
+                                record=lambda t, v: history.append(summarise(v.view(*batch, len(lrs), m, d))))
+        steps += block
+        if done is not None and done(torch.stack(history)):
+            break
+    return torch.stack(history)
 
 
 @dataclass

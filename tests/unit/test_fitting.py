@@ -50,3 +50,15 @@ def test_sample_complexity_median_and_interval():
     assert sc.n == np.median(crossings) and sc.ci[0] <= sc.n <= sc.ci[1]
     assert 30 <= sc.ci[0] and sc.ci[1] < 50
     assert np.array_equal(sc.per_replicate, crossings)
+
+
+def test_median_statistic_tolerates_a_minority_of_infinite_replicates():
+    x = np.array([10, 20, 40, 80.0])
+    y = np.tile(2.0 * x, (5, 1))
+    y[0, 1] = y[1, 3] = np.inf  # runs that never reached a threshold
+    fit = fit_power_law(x, y, statistic="median", n_boot=200)
+    assert fit.exponent == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="infinite"):
+        fit_power_law(x, np.where(np.arange(5)[:, None] < 3, np.inf, y), statistic="median")
+    with pytest.raises(ValueError, match="statistic"):
+        fit_power_law(x, y, statistic="mode")

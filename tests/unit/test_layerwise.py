@@ -3,9 +3,10 @@ import math
 import pytest
 import torch
 
-from replib.layerwise import fit_three_layer, polynomial_dimension, spherical_sgd, unit_neurons
+from replib.layerwise import (fit_three_layer, learning_rate_sweep, polynomial_dimension, sine_cosine_grad,
+                              spherical_sgd, unit_neurons)
 from replib.metrics import correlation, normalised_error
-from replib.targets import hermite, hermite_feature
+from replib.targets import hermite, hermite_coefficients, hermite_feature
 
 
 def test_unit_neurons_are_unit_and_reproducible():
@@ -46,6 +47,26 @@ def test_spherical_sgd_recovers_a_single_index_direction():
     assert (w @ theta).abs().min() > 0.9
 
 
+def test_learning_rate_sweep_equals_separate_runs_and_stops_early():
+    g = torch.Generator().manual_seed(4)
+    w = unit_neurons(3, 2, d=5, generator=g)  # (seeds, neurons, d)
+    batches = [(torch.randn(3, 8, 5, generator=g, dtype=torch.float64),
+                torch.randn(3, 8, generator=g, dtype=torch.float64)) for _ in range(4)]
+    queue = list(batches)
+    history = learning_rate_sweep(w, lambda t: queue.pop(0), [0.1, 0.3], activation_grad=torch.cos, max_steps=4,
+                                  summarise=lambda v: v.clone(), reuse=2, chunk=3)
+    assert history.shape == (4, 3, 2, 2, 5)  # (steps, seeds, learning rates, neurons, d)
+    for k, lr in enumerate([0.1, 0.3]):
+        queue = list(batches)
+        alone = spherical_sgd(w, lambda t: queue.pop(0), steps=4, lr=lr, activation_grad=torch.cos, reuse=2)
+        assert torch.allclose(history[-1, :, k], alone)
+    stopped = learning_rate_sweep(w, lambda t: batches[0], [0.1], activation_grad=torch.cos, max_steps=100,
+                                  summarise=lambda v: v[..., 0], done=lambda h: h.shape[0] >= 5, chunk=3)
+    assert stopped.shape[0] == 6  # asked after every chunk of 3 steps
+    with pytest.raises(ValueError, match="learning rates"):
+        learning_rate_sweep(w, lambda t: batches[0], [], activation_grad=torch.cos, max_steps=1, summarise=lambda v: v)
+
+
 def test_bad_arguments_are_rejected():
     w = unit_neurons(2, d=3)
     with pytest.raises(ValueError, match="reuse"):
@@ -68,3 +89,13 @@ def test_three_layer_network_learns_a_hierarchical_target():
     assert (correlation(net.feature(xt), pt) > 0.85).all()
     assert (normalised_error(net(xt), outer(pt)) < 0.6).all()
     assert net.w.shape == (seeds, 2 * dim, d) and polynomial_dimension(d, 2) == 36
+
+
+def test_sine_cosine_activation_is_bounded_with_the_advertised_hermite_signs():
+    u = torch.linspace(-50, 50, 10001, dtype=torch.float64)
+    assert sine_cosine_grad(u).abs().max() <= math.sqrt(1.25) + 1e-12
+    sigma = lambda z: 0.5 * torch.sin(z) - torch.cos(z)
+    coef = hermite_coefficients(sigma, 4)
+    assert coef[2] > 0 and coef[1] != 0 and coef[3] != 0
+    e = math.exp(-0.5)  # E[cos Z] for Z ~ N(0, 1); σ' integrates to E[σ'(Z)] = He_1 coefficient
+    assert float(coef[1]) == pytest.approx(0.5 * e, abs=1e-6)
