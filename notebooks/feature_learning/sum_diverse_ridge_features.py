@@ -202,9 +202,10 @@ print("fitted exponent in M: " + ("no fit" if fit is None else
 # recovery: a constant large rate keeps kicking neurons off their direction), once with the
 # $\mathrm{He}_3$ links and once with the $\mathrm{He}_2$ links of the control, and look at every neuron's
 # overlap with every direction. We also record how much of each neuron lies in the span of the
-# directions, $\|P_V w\|^2$: the control's neurons should find the span even though they cannot localise. Then the paper's second phase: a ridge regression
-# of $y$ on the units $\mathrm{relu}(s_j\langle w_j, x\rangle + b_j)$ (random signs $s_j$, standard normal
-# biases $b_j$) on $64d$ fresh samples, against the same readout on untrained neurons.
+# directions, $\|P_V w\|^2$: the control's neurons should find the span even though they cannot localise.
+# Then the paper's second phase: a ridge regression of $y$ on the units
+# $\mathrm{relu}(s_j\langle w_j, x\rangle + b_j)$ (random signs $s_j$, standard normal biases $b_j$) on
+# $256\,d$ fresh samples, against the same readout on untrained neurons.
 
 # %%
 def readout_error(w, batch, generator, train_batches=256, test_batches=64):
