@@ -263,6 +263,7 @@ def aligned(ov):
 loc_table = pd.DataFrame({f"He{p}" + (" (control)" if p == 2 else ""): {
     "neurons localised (median)": float(final[p]["localised"].median()),
     "directions covered (median)": float(final[p]["covered"].median()),
+    "directions covered (worst seed)": float(final[p]["covered"].min()),
     "mass in the span (median)": float(final[p]["span"].median()),
     "overlap of the localised neurons (median)": aligned(final[p]["overlaps"]),
     "variance a cubic task loses there, 1 - m^6": 1 - aligned(final[p]["overlaps"]) ** 6 if p == 3 else np.nan,
