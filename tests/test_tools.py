@@ -91,3 +91,13 @@ def test_regression_compares_numbers_with_a_tolerance_and_statuses_exactly():
     moved = json.loads(json.dumps(ref))
     moved["rows"][0]["ours"], moved["status"] = -0.45, "partly"
     assert len(compare(moved, ref)) == 2
+
+
+def test_timed_rows_are_compared_by_pass_fail_only():
+    ref = {"status": "reproduced", "rows": [
+        {"name": "t", "kind": "check", "paper": "0", "ours": 0.01, "passed": True, "ci": [0.0, 0.02], "timed": True}]}
+    noisy = json.loads(json.dumps(ref))
+    noisy["rows"][0]["ours"], noisy["rows"][0]["ci"] = 0.07, [0.03, 0.1]
+    assert compare(noisy, ref) == []
+    noisy["rows"][0]["passed"] = False
+    assert len(compare(noisy, ref)) == 1

@@ -56,8 +56,11 @@ class Row:
     passed: bool
     ci: tuple[float, float] | None = None
     note: str = ""
+    timed: bool = False  # ours is a wall-clock measurement: it varies between runs, only `passed` is stable
 
     def ours_text(self) -> str:
+        if self.timed:  # keep run-to-run noise out of the checked output; the number is in the record
+            return "timed (see above)"
         text = fmt(self.ours)
         if self.ci is not None:
             text += f" [{fmt(self.ci[0], 3)}, {fmt(self.ci[1], 3)}]"
@@ -88,14 +91,16 @@ class Chapter:
         return choose_scale(self.scale, **table)
 
     def check(self, name: str, *, paper: Any, ours: Any, passed: bool,
-              ci: Sequence[float] | None = None, note: str = "") -> None:
-        """A row testing the paper's claim."""
-        self._add(Row(name, "check", paper, ours, bool(passed), _ci(ci), note))
+              ci: Sequence[float] | None = None, note: str = "", timed: bool = False) -> None:
+        """A row testing the paper's claim. ``timed=True`` marks a value measured in wall-clock time: the
+        verdict table then shows where to find it instead of the number (which changes on every run), and
+        the smoke regression compares only whether it passed."""
+        self._add(Row(name, "check", paper, ours, bool(passed), _ci(ci), note, timed))
 
     def control(self, name: str, *, paper: Any, ours: Any, passed: bool,
-                ci: Sequence[float] | None = None, note: str = "") -> None:
+                ci: Sequence[float] | None = None, note: str = "", timed: bool = False) -> None:
         """A negative-control row: the same test where the effect should vanish; ``passed`` means it did."""
-        self._add(Row(name, "control", paper, ours, bool(passed), _ci(ci), note))
+        self._add(Row(name, "control", paper, ours, bool(passed), _ci(ci), note, timed))
 
     def _add(self, row: Row) -> None:
         if any(r.name == row.name for r in self.rows):

@@ -71,3 +71,13 @@ def test_progress_is_silent_when_the_book_is_built(monkeypatch):
     monkeypatch.setenv("REPLIB_PROGRESS", "0")
     items = [1, 2]
     assert progress(items) is items
+
+
+def test_timed_rows_keep_wall_clock_numbers_out_of_the_printed_table(capsys):
+    ch = Chapter("part/name", scale="smoke", cite="key", claim="claim")
+    ch.check("speed", paper="flat", ours=0.0123, ci=(0.0, 0.03), passed=True, timed=True)
+    ch.control("control", paper="grows", ours=0.98, passed=True, timed=True)
+    ch.verdict()
+    out = capsys.readouterr().out
+    assert "0.0123" not in out and "timed (see above)" in out
+    assert ch.record()["rows"][0]["ours"] == 0.0123 and ch.record()["rows"][0]["timed"] is True

@@ -1,0 +1,65 @@
+import math
+
+import pytest
+import torch
+
+from replib.ssm import (causal_conv, companion, layer_output_shape, poles_and_residues, random_stable_ssm,
+                        recurrent_scan, rtf_kernel, rtf_numerator, stable_denominator, vandermonde_kernel)
+
+
+def random_ssm(h=3, n=6, radius=(0.5, 0.95), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    r = radius[0] + (radius[1] - radius[0]) * torch.rand(h, n // 2, generator=g, dtype=torch.float64)
+    p = r * torch.exp(1j * math.pi * torch.rand(h, n // 2, generator=g, dtype=torch.float64))
+    a = stable_denominator(torch.cat([p, p.conj()], 1))
+    c = torch.randn(h, n, generator=g, dtype=torch.float64)
+    d = torch.randn(h, generator=g, dtype=torch.float64)
+    return a, c, d, torch.cat([p, p.conj()], 1)
+
+
+def test_denominator_and_companion_have_the_poles():
+    a, c, d, poles = random_ssm()
+    eig = torch.linalg.eigvals(companion(a))
+    for h in range(3):
+        got = sorted(eig[h].tolist(), key=lambda z: (round(z.real, 8), z.imag))
+        want = sorted(poles[h].tolist(), key=lambda z: (round(z.real, 8), z.imag))
+        assert torch.allclose(torch.tensor(got), torch.tensor(want), atol=1e-9)
+
+
+def test_recurrence_is_the_convolution_with_its_impulse_response():
+    a, c, d, _ = random_ssm()
+    u = torch.randn(3, 40, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    impulse = recurrent_scan(a, c, d, torch.nn.functional.one_hot(torch.zeros(3, dtype=torch.long), 40).double())
+    assert torch.allclose(impulse[:, 0], d)
+    assert torch.allclose(recurrent_scan(a, c, d, u), causal_conv(u, impulse), atol=1e-10)
+
+
+def test_three_kernels_agree_and_the_uncorrected_rtf_aliases():
+    a, c, d, _ = random_ssm(radius=(0.9, 0.99))
+    length = 64
+    truth = recurrent_scan(a, c, d, torch.nn.functional.one_hot(torch.zeros(3, dtype=torch.long), length).double())
+    assert torch.allclose(vandermonde_kernel(*poles_and_residues(a, c), d, length), truth, atol=1e-9)
+    assert torch.allclose(rtf_kernel(a, rtf_numerator(a, c, length), d, length), truth, atol=1e-9)
+    assert (rtf_kernel(a, c, d, length) - truth).abs().max() > 1e-3  # taps beyond 2L fold back
+
+
+def test_bad_shapes_are_rejected():
+    a, c, d, _ = random_ssm()
+    with pytest.raises(ValueError, match="shape"):
+        rtf_kernel(a, c[:, :2], d, 16)
+    with pytest.raises(ValueError, match="state size"):
+        rtf_kernel(a, c, d, 3)
+    with pytest.raises(ValueError, match="same shape"):
+        causal_conv(torch.zeros(2, 5), torch.zeros(2, 4))
+
+
+def test_random_stable_ssm_and_the_memory_entry_point():
+    a, c, d = random_stable_ssm(2, 8, generator=torch.Generator().manual_seed(3))
+    poles = torch.linalg.eigvals(companion(a))
+    assert a.shape == c.shape == (2, 8) and d.shape == (2,)
+    assert ((poles.abs() > 0.99 - 1e-9) & (poles.abs() < 0.9995 + 1e-9)).all()
+    assert layer_output_shape("rtf", 2, 8, 32, 0) == layer_output_shape("vandermonde", 2, 8, 32, 0) == (2, 32)
+    with pytest.raises(ValueError, match="even"):
+        random_stable_ssm(2, 7)
+    with pytest.raises(ValueError, match="method"):
+        layer_output_shape("scan", 2, 8, 32, 0)
