@@ -1,0 +1,35 @@
+import pytest
+import torch
+
+from replib.sequence import IGNORE, RecallModel, recall_batch, train_recall
+
+
+def test_recall_batch_pairs_every_query_with_its_value():
+    tokens, targets = recall_batch(3, 5, generator=torch.Generator().manual_seed(0))
+    assert tokens.shape == targets.shape == (3, 15)
+    for b in range(3):
+        pairs = dict(zip(tokens[b, 0:10:2].tolist(), tokens[b, 1:10:2].tolist()))
+        assert len(pairs) == 5 and all(k < 64 <= v < 128 for k, v in pairs.items())
+        assert (targets[b, :10] == IGNORE).all()
+        assert sorted(tokens[b, 10:].tolist()) == sorted(pairs)
+        assert [pairs[q] for q in tokens[b, 10:].tolist()] == targets[b, 10:].tolist()
+    with pytest.raises(ValueError, match="pairs"):
+        recall_batch(1, 65)
+
+
+def test_every_mixer_runs_causally_and_a_small_recall_task_is_learned():
+    tokens, _ = recall_batch(2, 8, generator=torch.Generator().manual_seed(1))
+    for mixer in ("delta", "linear", "softmax"):
+        torch.manual_seed(0)
+        model = RecallModel(mixer, 128, width=32, key_dim=16, chunk=8)
+        out = model(tokens)
+        changed = tokens.clone()
+        changed[:, -1] = 0
+        assert out.shape == (2, 24, 128)
+        assert torch.allclose(model(changed)[:, :-1], out[:, :-1], atol=1e-6)  # the future does not leak
+    torch.manual_seed(0)
+    result = train_recall(RecallModel("linear", 128, width=32, key_dim=16), 4, steps=400,
+                          generator=torch.Generator().manual_seed(2))
+    assert result.accuracy > 0.9 and len(result.losses) == 400
+    with pytest.raises(ValueError, match="mixer"):
+        RecallModel("mamba", 128)
