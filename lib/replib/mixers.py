@@ -33,10 +33,14 @@ def softmax_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torc
     return scores.softmax(-1) @ v
 
 
-def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """o_t = Σ_{s ≤ t} (q_t·k_s) v_s: the additive outer-product memory read at every step."""
+def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, average: bool = False) -> torch.Tensor:
+    """o_t = Σ_{s ≤ t} (q_t·k_s) v_s: the additive outer-product memory read at every step; with
+    ``average=True`` the sum is divided by t (a causal mean, so the output's scale does not grow with t)."""
     _check_qkv(q, k, v)
-    return ((q @ k.transpose(-1, -2)) * _causal_mask(q.shape[-2], q.device)) @ v
+    out = ((q @ k.transpose(-1, -2)) * _causal_mask(q.shape[-2], q.device)) @ v
+    if average:
+        out = out / torch.arange(1, q.shape[-2] + 1, dtype=out.dtype, device=out.device).unsqueeze(-1)
+    return out
 
 
 def delta_rule_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:

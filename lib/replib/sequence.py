@@ -1,5 +1,7 @@
 """Synthetic sequence tasks and a minimal model to run token mixers on them.
 
+- :func:`rotation_sequences` — first-order autoregressive sequences s_{t+1} = W s_t with W drawn from a
+  commuting family of rotations (random angles in fixed orthogonal planes).
 - :func:`recall_batch` — multi-query associative recall (MQAR): a context of key–value token pairs, then
   queries of some of the keys; the target after each query is the value that was paired with it.
 - :class:`RecallModel` — one mixer layer between an embedding and a readout. Each position sees its own
@@ -17,6 +19,28 @@ import torch
 from replib.mixers import delta_rule_chunked, linear_attention, softmax_attention
 
 IGNORE = -100  # targets at positions that are not queries
+
+
+def rotation_sequences(n: int, length: int, basis: torch.Tensor, *,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """n sequences s_0 … s_length (n, length + 1, d) with s_{t+1} = W s_t and unit s_0, and their W (n, d, d).
+
+    W = P R Pᵀ with the fixed orthogonal ``basis`` P (d × d, d even) and R block-diagonal with 2 × 2
+    rotations by angles uniform in [0, 2π): all W commute, and each is orthogonal."""
+    d = basis.shape[0]
+    if basis.shape != (d, d) or d % 2:
+        raise ValueError(f"basis must be a square matrix of even size, got {tuple(basis.shape)}")
+    angle = 2 * torch.pi * torch.rand(n, d // 2, generator=generator, dtype=basis.dtype)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    rot = torch.zeros(n, d, d, dtype=basis.dtype)
+    even, odd = torch.arange(0, d, 2), torch.arange(1, d, 2)
+    rot[:, even, even], rot[:, even, odd], rot[:, odd, even], rot[:, odd, odd] = cos, -sin, sin, cos
+    w = basis @ rot @ basis.T
+    s = torch.randn(n, d, generator=generator, dtype=basis.dtype)
+    seq = [s / s.norm(dim=-1, keepdim=True)]
+    for _ in range(length):
+        seq.append((w @ seq[-1].unsqueeze(-1)).squeeze(-1))
+    return torch.stack(seq, 1), w
 
 
 def recall_batch(batch: int, pairs: int, *, keys: int = 64, values: int = 64,

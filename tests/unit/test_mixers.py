@@ -17,6 +17,7 @@ def test_linear_and_softmax_attention_are_causal_sums():
     t = 5
     expected = sum((q[:, t] * k[:, s]).sum(-1, keepdim=True) * v[:, s] for s in range(t + 1))
     assert torch.allclose(linear_attention(q, k, v)[:, t], expected)
+    assert torch.allclose(linear_attention(q, k, v, average=True)[:, t], expected / (t + 1))
     w = torch.softmax((q[:, t:t + 1] @ k[:, :t + 1].transpose(-1, -2)) / 8**0.5, -1)
     assert torch.allclose(softmax_attention(q, k, v)[:, t], (w @ v[:, :t + 1])[:, 0])
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replib.sequence import IGNORE, RecallModel, recall_batch, train_recall
+from replib.sequence import IGNORE, RecallModel, recall_batch, rotation_sequences, train_recall
 
 
 def test_recall_batch_pairs_every_query_with_its_value():
@@ -33,3 +33,16 @@ def test_every_mixer_runs_causally_and_a_small_recall_task_is_learned():
     assert result.accuracy > 0.9 and len(result.losses) == 400
     with pytest.raises(ValueError, match="mixer"):
         RecallModel("mamba", 128)
+
+
+def test_rotation_sequences_follow_commuting_orthogonal_maps():
+    g = torch.Generator().manual_seed(3)
+    basis = torch.linalg.qr(torch.randn(4, 4, generator=g, dtype=torch.float64))[0]
+    seq, w = rotation_sequences(5, 7, basis, generator=g)
+    assert seq.shape == (5, 8, 4) and w.shape == (5, 4, 4)
+    assert torch.allclose(w @ w.transpose(-1, -2), torch.eye(4, dtype=torch.float64).expand(5, 4, 4), atol=1e-12)
+    assert torch.allclose(w[0] @ w[1], w[1] @ w[0], atol=1e-12)
+    assert torch.allclose(seq[:, 1:], (w.unsqueeze(1) @ seq[:, :-1].unsqueeze(-1)).squeeze(-1), atol=1e-12)
+    assert torch.allclose(seq.norm(dim=-1), torch.ones(5, 8, dtype=torch.float64))
+    with pytest.raises(ValueError, match="even"):
+        rotation_sequences(2, 3, torch.eye(3, dtype=torch.float64))
