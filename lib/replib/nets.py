@@ -21,7 +21,7 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "tanh": (torch.tanh, lambda h: 1 - torch.tanh(h) ** 2),
     "linear": (lambda h: h, torch.ones_like),
 }
-PARAMETRISATIONS = ("ntk", "standard")
+PARAMETRISATIONS = ("ntk", "standard", "mup")
 
 
 class StackedMLP(torch.nn.Module):
@@ -30,7 +30,13 @@ class StackedMLP(torch.nn.Module):
     ``widths`` gives each member's hidden width (so ``[256] * 10 + [1024] * 10`` is ten seeds at each of
     two widths). ``parametrisation="ntk"`` draws standard-normal weights and multiplies by σ_w/√fan_in
     (the convention of :class:`replib.kernels.MLPKernel`, whose kernels this ensemble converges to);
-    ``"standard"`` draws weights with variance σ_w²/fan_in and multiplies by 1. ``output_scale`` (one
+    ``"standard"`` draws weights with variance σ_w²/fan_in and multiplies by 1. ``"mup"`` is the
+    maximal-update parametrisation for SGD with one global learning rate (Yang & Hu's abc form): the input
+    layer multiplies by √width weights of variance σ_w²/(d_in·width), hidden layers are standard, and the
+    readout multiplies by 1/√width weights of variance 1/width — the same initial function scale as
+    ``"standard"`` for the hidden layers, a readout 1/√width smaller, and per-layer effective learning
+    rates ∝ width, 1, 1/width, which keep every layer's feature updates of order one at any width (the
+    width is that of each member, so padded ensembles must share one width). ``output_scale`` (one
     number, or one per member) multiplies the output: 1 is the lazy NTK limit, 1/√width the mean-field
     (feature-learning) scaling. Outputs have shape (E, n) when ``d_out == 1`` and (E, n, d_out) otherwise.
     """
@@ -73,6 +79,21 @@ class StackedMLP(torch.nn.Module):
             if parametrisation == "ntk":
                 multipliers.append(scale)
                 bias_multipliers.append(math.sqrt(bias_var))
+            elif parametrisation == "mup":
+                if len(set(widths)) > 1:
+                    raise ValueError("the mup parametrisation needs one width per ensemble (it scales by width)")
+                layer_index = len(multipliers)
+                if layer_index == 0:  # input layer: multiplier √n on weights of variance σ²/(d·n)
+                    m = math.sqrt(w_max)
+                    w, b = w * scale / m, b * math.sqrt(bias_var)
+                elif layer_index == depth:  # readout: multiplier 1/√n on weights of variance 1/n
+                    m = 1 / math.sqrt(w_max)
+                    w, b = w / math.sqrt(w_max), b * math.sqrt(bias_var)
+                else:  # hidden layers: standard
+                    m = 1.0
+                    w, b = w * scale, b * math.sqrt(bias_var)
+                multipliers.append(torch.full_like(scale, m))
+                bias_multipliers.append(1.0)
             else:
                 w, b = w * scale, b * math.sqrt(bias_var)
                 multipliers.append(torch.ones_like(scale))
@@ -169,13 +190,15 @@ class History:
     records: list = field(default_factory=list)
 
 
-def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float,
+def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float | torch.Tensor,
           batch_size: int | None = None, generator: torch.Generator | None = None,
           record: Callable[[torch.nn.Module], object] | None = None, record_every: int = 0) -> History:
     """Train every member of an ensemble at once by (mini-batch) gradient descent on ½·mean (f − y)².
 
     ``model(x)`` must return (members, n); ``y`` is (n,) shared or (members, n). Each member's loss is its
-    own mean over the batch, and members are summed so their gradients stay independent. Full-batch
+    own mean over the batch, and members are summed so their gradients stay independent; ``lr`` is one
+    rate, or a tensor with one rate per member (applied as a weight on that member's loss), so that a
+    learning-rate sweep is one batched run. Full-batch
     gradient descent when ``batch_size`` is None, else SGD with fresh batches drawn from ``generator``.
     ``record(model)`` is called before training and every ``record_every`` steps (and at the end).
     """
@@ -195,14 +218,16 @@ def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: in
 
 
 def train_online(model: torch.nn.Module, sample: Callable[[int], tuple[torch.Tensor, torch.Tensor]], *,
-                 steps: int, lr: float, record: Callable[[torch.nn.Module], object] | None = None,
+                 steps: int, lr: float | torch.Tensor, record: Callable[[torch.nn.Module], object] | None = None,
                  record_every: int = 0) -> History:
     """Online SGD: step ``t`` trains on the batch ``sample(t)`` = (x, y), e.g. fresh draws from a target.
 
     Same loss, update and recording as :func:`train`, which is this with batches drawn from a fixed set.
     """
-    if steps < 0 or lr <= 0:
-        raise ValueError(f"need steps >= 0 and lr > 0, got steps={steps}, lr={lr}")
+    rates = torch.as_tensor(lr, dtype=torch.float64)
+    if steps < 0 or (rates <= 0).any() or rates.ndim > 1:
+        raise ValueError(f"need steps >= 0 and positive learning rates (one, or one per member), got "
+                         f"steps={steps}, lr={lr}")
     params = [p for p in model.parameters() if p.requires_grad]
     history = History(loss=torch.empty(steps, 0))
     losses = []
@@ -216,10 +241,13 @@ def train_online(model: torch.nn.Module, sample: Callable[[int], tuple[torch.Ten
     for step in range(steps):
         xb, yb = sample(step)
         per_member = 0.5 * ((model(xb) - yb) ** 2).mean(-1)
-        grads = torch.autograd.grad(per_member.sum(), params, allow_unused=True)  # unused: zero-scaled biases
+        if rates.ndim and rates.numel() != per_member.shape[0]:
+            raise ValueError(f"got {rates.numel()} learning rates for {per_member.shape[0]} members")
+        objective = (per_member * rates.to(per_member)).sum() if rates.ndim else per_member.sum() * float(rates)
+        grads = torch.autograd.grad(objective, params, allow_unused=True)  # unused: zero-scaled biases
         used = [(p, g) for p, g in zip(params, grads) if g is not None]
         with torch.no_grad():
-            torch._foreach_add_([p for p, _ in used], [g for _, g in used], alpha=-lr)
+            torch._foreach_add_([p for p, _ in used], [g for _, g in used], alpha=-1.0)
         losses.append(per_member.detach())
         if record_every and ((step + 1) % record_every == 0 or step + 1 == steps):
             snapshot(step + 1)

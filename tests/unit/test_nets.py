@@ -59,7 +59,7 @@ def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="activation"):
         StackedMLP(2, [3], 1, activation="gelu")
     with pytest.raises(ValueError, match="parametrisation"):
-        StackedMLP(2, [3], 1, parametrisation="mup")
+        StackedMLP(2, [3], 1, parametrisation="abc")
     net = StackedMLP(2, [3], 1)
     with pytest.raises(ValueError, match="features"):
         net(torch.ones(4, 5))
@@ -91,3 +91,33 @@ def test_output_scale_multiplies_the_function_and_the_ntk_by_its_square():
     torch.testing.assert_close(b.ntk(x), a.ntk(x) * s[:, None, None] ** 2)
     with pytest.raises(ValueError, match="output_scale"):
         StackedMLP(3, [6, 9], 2, output_scale=[1.0, 2.0, 3.0])
+
+
+def test_per_member_learning_rates_equal_separate_runs():
+    x = torch.randn(12, 3, generator=G(8))
+    y = torch.randn(12, generator=G(9))
+    both = StackedMLP(3, [16, 16], 1, generator=G(10))
+    alone = [StackedMLP(3, [16, 16], 1, generator=G(10)) for _ in range(2)]
+    train(both, x, y, steps=5, lr=torch.tensor([0.05, 0.2]))
+    for k, lr in enumerate([0.05, 0.2]):
+        train(alone[k], x, y, steps=5, lr=lr)
+        assert torch.allclose(both(x)[k], alone[k](x)[k], atol=1e-5)
+    with pytest.raises(ValueError, match="learning rates"):
+        train(both, x, y, steps=1, lr=torch.tensor([0.1, 0.1, 0.1]))
+
+
+def test_mup_keeps_feature_updates_of_order_one_as_width_grows():
+    x = torch.randn(64, 8, generator=G(11))
+    y = torch.sin(x[:, 0])
+    change = {}
+    for par in ("mup", "ntk"):
+        for width in (64, 1024):
+            net = StackedMLP(8, [width], 2, parametrisation=par, generator=G(width))
+            before = list(net._layers(x))[-1][0].detach()
+            train(net, x, y, steps=10, lr=0.5)
+            after = list(net._layers(x))[-1][0].detach()
+            change[par, width] = float((after - before).norm() / before.norm())
+    assert 0.5 < change["mup", 1024] / change["mup", 64] < 2  # width-independent
+    assert change["ntk", 1024] / change["ntk", 64] < 0.4  # ~ (64/1024)^(1/2) = 0.25
+    with pytest.raises(ValueError, match="one width"):
+        StackedMLP(8, [16, 32], 1, parametrisation="mup")
