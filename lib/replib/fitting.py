@@ -115,3 +115,19 @@ def sample_complexity(n, values, threshold: float, *, below: bool = True, level:
     boot = np.median(per[rng.integers(0, per.size, size=(n_boot, per.size))], axis=1)
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return SampleComplexity(float(np.median(per)), (float(lo), float(hi)), per)
+
+
+def best_rate_crossings(history, threshold: float, *, samples_per_step: int) -> tuple[int, np.ndarray]:
+    """Samples to first reach ``threshold`` (≥) in a learning-rate sweep, and the best rate.
+
+    ``history`` is a metric recorded after every step, (steps, seeds, rates) — e.g. overlaps from
+    :func:`replib.layerwise.learning_rate_sweep`. Returns the index of the rate whose median over seeds is
+    smallest and the samples each (rate, seed) needed, (rates, seeds), ``inf`` where it never got there.
+    """
+    history = np.asarray(history, dtype=float)
+    if history.ndim != 3 or samples_per_step < 1:
+        raise ValueError(f"need a (steps, seeds, rates) history and samples_per_step >= 1, got shape "
+                         f"{history.shape} and {samples_per_step}")
+    steps = np.arange(1, history.shape[0] + 1)
+    samples = samples_per_step * first_crossing(steps, history.transpose(2, 1, 0), threshold, below=False)
+    return int(np.argmin(np.median(samples, axis=1))), samples

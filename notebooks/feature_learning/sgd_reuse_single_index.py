@@ -53,7 +53,7 @@ import seaborn as sns
 import torch
 
 from replib import Chapter, progress
-from replib.fitting import first_crossing, fit_power_law
+from replib.fitting import best_rate_crossings, fit_power_law
 from replib.layerwise import learning_rate_sweep, sine_cosine_grad, unit_neurons
 from replib.plotting import colors, label_log_ticks, use_book_style
 from replib.targets import hermite, orthonormal_directions
@@ -101,7 +101,7 @@ ALGORITHMS = {1: "online SGD", 2: "batch reuse (2 steps per batch)"}
 
 # %%
 def overlap_runs(d, p, reuse, generator):
-    """Overlaps |<w, θ>| after every batch: array (batches, seeds, learning rates), NaN after an early stop."""
+    """Overlaps |<w, θ>| after every batch until the sweep stopped: array (batches, seeds, learning rates)."""
     dtype = torch.float32
     theta = torch.stack([orthonormal_directions(d, 1, generator=generator)[0] for _ in range(cfg.seeds)]).to(dtype)
     link = LINKS[p]
@@ -117,9 +117,7 @@ def overlap_runs(d, p, reuse, generator):
         unit_neurons(cfg.seeds, 1, d=d, generator=generator, dtype=dtype), batch, cfg.lrs,
         activation_grad=sine_cosine_grad, reuse=reuse, max_steps=cfg.max_ratio, done=settled,
         summarise=lambda w: (w @ theta[:, None, :, None]).abs()[..., 0, 0])  # (seeds, learning rates)
-    out = np.full((cfg.max_ratio, cfg.seeds, len(cfg.lrs)), np.nan)
-    out[:len(history)] = history.numpy()
-    return out
+    return history.numpy()
 
 
 gen = torch.Generator().manual_seed(SEED)
@@ -135,16 +133,9 @@ for p, reuse, d in progress(jobs, desc="SGD runs"):
 # a minority.
 
 # %%
-def crossings(overlaps, d):
-    """Samples to reach the overlap threshold: array (learning rates, seeds); inf where never reached."""
-    steps = np.arange(1, overlaps.shape[0] + 1)
-    return d * first_crossing(steps, np.nan_to_num(overlaps, nan=0.0).transpose(2, 1, 0), OVERLAP, below=False)
-
-
 rows = []
 for (p, reuse, d), overlaps in runs.items():
-    n_cross = crossings(overlaps, d)
-    best = int(np.argmin(np.median(n_cross, axis=1)))
+    best, n_cross = best_rate_crossings(overlaps, OVERLAP, samples_per_step=d)
     rows += [dict(p=p, algorithm=ALGORITHMS[reuse], d=d, lr=cfg.lrs[best], seed=s, n=n_cross[best, s])
              for s in range(cfg.seeds)]
 best_runs = pd.DataFrame(rows)
@@ -163,9 +154,8 @@ for (p, reuse, d), overlaps in runs.items():
         continue
     lr_index = cfg.lrs.index(best_runs.query("p == 3 and d == @d and algorithm == @ALGORITHMS[@reuse]").lr.iloc[0])
     median = np.median(overlaps[:, :, lr_index], axis=1)
-    keep = ~np.isnan(median)
-    traj.append(pd.DataFrame(dict(algorithm=ALGORITHMS[reuse], d=d, ratio=np.arange(1, keep.sum() + 1),
-                                  overlap=median[keep])))
+    traj.append(pd.DataFrame(dict(algorithm=ALGORITHMS[reuse], d=d, ratio=np.arange(1, median.size + 1),
+                                  overlap=median)))
 traj = pd.concat(traj)
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), sharey=True)

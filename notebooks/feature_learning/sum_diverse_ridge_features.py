@@ -52,7 +52,7 @@ import seaborn as sns
 import torch
 
 from replib import Chapter, progress
-from replib.fitting import first_crossing, fit_power_law
+from replib.fitting import best_rate_crossings, fit_power_law
 from replib.layerwise import learning_rate_sweep, sine_cosine_grad, spherical_sgd, unit_neurons
 from replib.kernels import feature_regression
 from replib.metrics import normalised_error, overlaps
@@ -118,7 +118,7 @@ def localised_fraction(ov):
 
 
 def sweep(tasks, generator):
-    """Localised fraction after every batch: array (batches, seeds, learning rates), NaN after the stop."""
+    """Localised fraction after every batch until the sweep stopped: array (batches, seeds, learning rates)."""
     directions, batch = make_task(tasks, 3, generator)
 
     def settled(history):
@@ -128,9 +128,7 @@ def sweep(tasks, generator):
         unit_neurons(cfg.seeds, cfg.neurons, d=cfg.d, generator=generator, dtype=torch.float32), batch, cfg.lrs,
         activation_grad=sine_cosine_grad, max_steps=cfg.max_ratio, done=settled,
         summarise=lambda w: localised_fraction(overlaps(w, directions[:, None])))  # w: (seeds, lrs, J, d)
-    out = np.full((cfg.max_ratio, cfg.seeds, len(cfg.lrs)), np.nan)
-    out[:len(history)] = history.numpy()
-    return out
+    return history.numpy()
 
 
 gen = torch.Generator().manual_seed(SEED)
@@ -139,9 +137,7 @@ runs = {tasks: sweep(tasks, gen) for tasks in progress(cfg.tasks, desc="tasks M"
 # %%
 rows = []
 for tasks, frac in runs.items():
-    steps = np.arange(1, frac.shape[0] + 1)
-    n_star = cfg.d * first_crossing(steps, np.nan_to_num(frac, nan=0.0).transpose(2, 1, 0), HALF, below=False)
-    best = int(np.argmin(np.median(n_star, axis=1)))
+    best, n_star = best_rate_crossings(frac, HALF, samples_per_step=cfg.d)
     rows += [dict(M=tasks, lr=cfg.lrs[best], seed=s, n=n_star[best, s]) for s in range(cfg.seeds)]
 best_runs = pd.DataFrame(rows)
 n_table = best_runs.pivot(index="seed", columns="M", values="n")[cfg.tasks].to_numpy()
@@ -164,7 +160,6 @@ palette = dict(zip(cfg.tasks, colors(len(cfg.tasks))))
 for tasks, frac in runs.items():
     lr_index = cfg.lrs.index(best_runs[best_runs.M == tasks].lr.iloc[0])
     median = np.median(frac[:, :, lr_index], axis=1)
-    median = median[~np.isnan(median)]
     samples = cfg.d * np.arange(1, median.size + 1)
     axes[0].plot(samples / (tasks * cfg.d**2), median, color=palette[tasks], label=f"M = {tasks}")
 axes[0].axhline(HALF, color="gray", ls=":", lw=1)

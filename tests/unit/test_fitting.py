@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from replib.fitting import fit_power_law, first_crossing, sample_complexity
+from replib.fitting import best_rate_crossings, fit_power_law, first_crossing, sample_complexity
 
 
 def test_an_exact_power_law_is_recovered():
@@ -62,3 +62,14 @@ def test_median_statistic_tolerates_a_minority_of_infinite_replicates():
         fit_power_law(x, np.where(np.arange(5)[:, None] < 3, np.inf, y), statistic="median")
     with pytest.raises(ValueError, match="statistic"):
         fit_power_law(x, y, statistic="mode")
+
+
+def test_best_rate_crossings_picks_the_rate_with_the_smallest_median():
+    history = np.zeros((4, 3, 2))  # (steps, seeds, rates)
+    history[1:, :, 1] = 1.0  # rate 1: every seed through at step 2
+    history[3, :2, 0] = 1.0  # rate 0: two seeds at step 4, one never
+    best, samples = best_rate_crossings(history, 0.5, samples_per_step=10)
+    assert best == 1
+    assert samples.tolist() == [[40.0, 40.0, np.inf], [20.0, 20.0, 20.0]]
+    with pytest.raises(ValueError, match="steps, seeds, rates"):
+        best_rate_crossings(history[0], 0.5, samples_per_step=10)
