@@ -55,3 +55,17 @@ def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"the two features have {a.shape[-1]} and {b.shape[-1]} points")
     a, b = a - a.mean(-1, keepdim=True), b - b.mean(-1, keepdim=True)
     return ((a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(torch.finfo(a.dtype).tiny)).abs()
+
+
+def kernel_alignment(kernel: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Centred kernel-target alignment ⟨K_c, y_c y_cᵀ⟩_F / (‖K_c‖_F ‖y_c‖²), K_c = HKH with H the
+    centring matrix: 1 when the kernel is the target's outer product, near 0 when its top
+    eigenvectors ignore the target. kernel (..., n, n), y (..., n) → (...)."""
+    if kernel.shape[-1] != kernel.shape[-2] or kernel.shape[:-1] != y.shape:
+        raise ValueError(f"need a kernel (..., n, n) and targets (..., n), got {tuple(kernel.shape)} "
+                         f"and {tuple(y.shape)}")
+    k = kernel - kernel.mean(-1, keepdim=True)
+    k = k - k.mean(-2, keepdim=True)
+    yc = y - y.mean(-1, keepdim=True)
+    top = (yc[..., None, :] @ k @ yc[..., None])[..., 0, 0]
+    return top / (k.norm(dim=(-2, -1)) * (yc**2).sum(-1)).clamp_min(torch.finfo(k.dtype).tiny)

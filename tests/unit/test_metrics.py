@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replib.metrics import correlation, localisation, normalised_error, overlaps, subspace_overlap
+from replib.metrics import correlation, localisation, normalised_error, overlaps, subspace_overlap, kernel_alignment
 from replib.targets import orthonormal_directions
 
 
@@ -47,3 +47,17 @@ def test_correlation_ignores_scale_offset_and_sign():
     assert torch.allclose(correlation(a, b), expected)
     with pytest.raises(ValueError, match="points"):
         correlation(a, b[:, :10])
+
+
+def test_kernel_alignment_is_one_for_the_target_outer_product_and_small_for_noise():
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(3, 50, generator=g, dtype=torch.float64)
+    yc = y - y.mean(-1, keepdim=True)
+    perfect = kernel_alignment(y[..., :, None] * y[..., None, :] + 5.0, y)  # offsets are centred away
+    assert torch.allclose(perfect, torch.ones(3, dtype=torch.float64))
+    features = torch.randn(3, 50, 400, generator=g, dtype=torch.float64)
+    noise = kernel_alignment(features @ features.transpose(-1, -2), y)
+    assert (noise.abs() < 0.2).all()
+    assert torch.allclose(kernel_alignment(2 * yc[..., :, None] * yc[..., None, :], y), perfect)
+    with pytest.raises(ValueError, match="kernel"):
+        kernel_alignment(torch.eye(4), torch.ones(5))
