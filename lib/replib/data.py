@@ -24,6 +24,16 @@ def sphere(n: int, d: int, *, generator: torch.Generator | None = None,
     return x * (math.sqrt(d) / x.norm(dim=1, keepdim=True))
 
 
+def torus(n: int, circles: int, *, generator: torch.Generator | None = None,
+          dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``n`` points uniform on a product of ``circles`` unit circles, as (n, 2·circles) coordinates
+    (cos θ₁, sin θ₁, cos θ₂, …): inputs whose adjacent pairs are patches on the sphere S¹."""
+    if n < 1 or circles < 1:
+        raise ValueError(f"n and circles must be positive, got n={n}, circles={circles}")
+    theta = 2 * math.pi * torch.rand(n, circles, generator=generator, dtype=dtype)
+    return torch.stack([theta.cos(), theta.sin()], -1).reshape(n, 2 * circles)
+
+
 def digits(*, classes: tuple[int, ...] = tuple(range(10)), normalise: bool = True,
            dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn's bundled 8×8 handwritten digits (1797 images, no download): (inputs (n, 64), labels).

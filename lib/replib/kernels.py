@@ -2,7 +2,10 @@
 
 * :class:`MLPKernel` — the analytic infinite-width NNGP and NTK of a deep fully connected network
   (ReLU or erf), computed layer by layer in float64, for whole batches of inputs at once.
+* :class:`HierarchicalCNNKernel` — the same for a deep ReLU CNN with non-overlapping filters.
 * :func:`empirical_ntk` — the finite-width NTK of any torch function of parameters, via ``torch.func``.
+* :func:`teacher_student_risk` — the test error of kernel regression averaged exactly over Gaussian-process
+  targets, for nested training sets (learning curves without sampling targets).
 * :func:`kernel_regression` and :func:`kernel_gd_predictions` — ridge regression with a kernel, and the
   closed-form function-space trajectory of gradient descent on the squared loss (the linearised network).
 
@@ -119,6 +122,58 @@ class MLPKernel:
         return k
 
 
+@dataclass(frozen=True)
+class HierarchicalCNNKernel:
+    """Infinite-width kernels of a deep ReLU CNN whose filters tile the input without overlap.
+
+    The input (d numbers, d a multiple of ``filters[0]``) is cut into patches of ``filters[0]`` adjacent
+    numbers, each normalised to unit length (inputs live on a product of spheres). Hidden layer 1 sees one
+    patch; each neuron of layer l + 1 sees ``filters[l]`` adjacent neurons of layer l, so a layer-l neuron's
+    receptive field is a "meta-patch" of filters[0]·…·filters[l−1] numbers. The readout averages whatever
+    nodes remain after the last layer (one when the filters multiply to d). With κ₀(t) = (π − arccos t)/π
+    and κ₁(t) = (√(1 − t²) + (π − arccos t) t)/π (ReLU with He scaling, so κ₁(1) = 1), a node's NNGP is the
+    mean of κ₁ over its children's and its NTK the mean of κ₁ + κ₀·(child NTK); at layer 1 both equal the
+    patches' inner product. Weight sharing does not change these kernels (the readout is dense).
+    """
+
+    filters: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.filters or any(not isinstance(s, int) or s < 1 for s in self.filters):
+            raise ValueError(f"filters must be a non-empty tuple of positive integers, got {self.filters!r}")
+
+    def __call__(self, x1: torch.Tensor, x2: torch.Tensor | None = None, *, block: int = 256) -> KernelPair:
+        """NNGP and NTK Gram matrices between the rows of x1 (n1, d) and x2 (n2, d), in float64, computed
+        ``block`` rows at a time to bound memory."""
+        p1, p2 = self._patches(x1), self._patches(x1 if x2 is None else x2)
+        if p1.shape[1] != p2.shape[1]:
+            raise ValueError(f"inputs have different dimensions: {x1.shape[1]} and {x2.shape[1]}")
+        nngp, ntk = [], []
+        for start in range(0, p1.shape[0], block):
+            k = torch.einsum("apk,bpk->abp", p1[start:start + block], p2).clamp_(-1.0, 1.0)
+            theta = k.clone()
+            for s in (*self.filters[1:], None):  # None: the readout averages the remaining nodes
+                k = k.unflatten(-1, (-1, k.shape[-1] if s is None else s))
+                theta = theta.unflatten(-1, k.shape[-2:])
+                k1 = torch.mul(k, k).neg_().add_(1.0).clamp_min_(0.0).sqrt_()
+                k0 = torch.arccos(k).neg_().add_(math.pi)  # π κ₀
+                k1.addcmul_(k0, k)  # π κ₁
+                theta = theta.mul_(k0).add_(k1).mean(-1).div_(math.pi)
+                k = k1.mean(-1).div_(math.pi).clamp_(-1.0, 1.0)
+            nngp.append(k[..., 0])
+            ntk.append(theta[..., 0])
+        return KernelPair(torch.cat(nngp), torch.cat(ntk))
+
+    def _patches(self, x: torch.Tensor) -> torch.Tensor:
+        x = _as_inputs(x)
+        size = math.prod(self.filters)
+        if x.shape[1] % size:
+            raise ValueError(f"input dimension {x.shape[1]} is not a multiple of the filters' product {size} "
+                             f"(filters {self.filters})")
+        patches = x.unflatten(1, (-1, self.filters[0]))
+        return patches / patches.norm(dim=-1, keepdim=True).clamp_min(1e-300)
+
+
 def _as_inputs(x: torch.Tensor) -> torch.Tensor:
     x = torch.as_tensor(x)
     if x.ndim != 2:
@@ -226,6 +281,33 @@ def kernel_gd_predictions(k_train: torch.Tensor, y: torch.Tensor, times: torch.T
         return (shrink * coeff) @ u.T
     lam_safe = torch.where(lam > 1e-12 * lam.max(), lam, torch.inf)
     return (shrink * coeff / lam_safe) @ (k_test.to(torch.float64) @ u).T
+
+
+def teacher_student_risk(student_train: torch.Tensor, student_test: torch.Tensor, teachers, sizes, *,
+                         ridge: float = 0.0) -> torch.Tensor:
+    """Test error of kernel ridge regression, averaged exactly over Gaussian-process teachers.
+
+    For targets f ~ GP(0, K_T) and the predictor k_S(x)ᵀ(K_S + ridge·I)⁻¹ f on the first n training
+    points, the mean over teachers of the squared error at a test point x is
+    K_T(x, x) − 2 wᵀ k_T(x) + wᵀ K_T w with w = (K_S + ridge·I)⁻¹ k_S(x): no target needs to be sampled.
+    ``student_train`` (N, N) and ``student_test`` (m, N) are the student's Gram matrices on the N training
+    and m test points; ``teachers`` is a list of (K_T train (N, N), K_T test×train (m, N), K_T test
+    diagonal (m,)) triples. Returns (len(teachers), len(sizes)): the error averaged over test points,
+    divided by the teacher's mean variance, for each nested training set of the first n points.
+    """
+    _check_gram(student_train, student_train[:, 0], student_test)
+    n_all = student_train.shape[0]
+    if any(not 0 < n <= n_all for n in sizes):
+        raise ValueError(f"training sizes must lie in 1..{n_all}, got {list(sizes)}")
+    out = torch.empty(len(teachers), len(sizes), dtype=torch.float64)
+    for j, n in enumerate(sizes):
+        k = student_train[:n, :n].to(torch.float64)
+        w = _cholesky_solve(k, ridge, student_test[:, :n].to(torch.float64).T.contiguous())  # (n, m)
+        for i, (t_train, t_test, t_diag) in enumerate(teachers):
+            t_diag = t_diag.to(torch.float64)
+            err = t_diag - 2 * (w * t_test[:, :n].T).sum(0) + (w * (t_train[:n, :n].to(torch.float64) @ w)).sum(0)
+            out[i, j] = err.mean() / t_diag.mean()
+    return out
 
 
 def rbf_kernel(x1: torch.Tensor, x2: torch.Tensor | None = None, *, lengthscale: float = 1.0) -> torch.Tensor:

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from replib.data import circle, sphere
-from replib.kernels import (MLPKernel, empirical_ntk, kernel_gd_predictions, kernel_regression, kernel_ridge_path,
-                            module_ntk, rbf_kernel)
+from replib.data import circle, sphere, torus
+from replib.kernels import (HierarchicalCNNKernel, MLPKernel, empirical_ntk, kernel_gd_predictions, kernel_regression,
+                            kernel_ridge_path, module_ntk, rbf_kernel, teacher_student_risk)
 from replib.nets import StackedMLP
 
 G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
@@ -142,3 +142,73 @@ def test_a_singular_gram_matrix_gets_a_small_jitter_not_a_larger_ridge():
     ridge = 0.5  # well conditioned: the answer must be the exact ridge solution
     expected = k[:2] @ torch.linalg.solve(k + ridge * torch.eye(5, dtype=k.dtype), y)
     torch.testing.assert_close(kernel_regression(k, y, k[:2], ridge=ridge), expected)
+
+
+def random_cnn(params, x, filters):
+    """A finite ReLU CNN with non-overlapping, locally connected filters, in the NTK parametrisation of
+    HierarchicalCNNKernel (unit-norm patches, He-scaled activations, dense readout)."""
+    patches = x.unflatten(1, (-1, filters[0]))
+    a = torch.einsum("npk,pkh->nph", patches / patches.norm(dim=-1, keepdim=True), params["w1"])
+    for i, s in enumerate(filters[1:]):
+        a = math.sqrt(2) * torch.relu(a)
+        a = a.unflatten(1, (-1, s)).flatten(2)  # each node sees s children's neurons
+        a = torch.einsum("npk,pkh->nph", a, params[f"w{i + 2}"]) / math.sqrt(a.shape[-1])
+    a = math.sqrt(2) * torch.relu(a).flatten(1)
+    return a @ params["v"] / math.sqrt(a.shape[-1])
+
+
+def test_a_single_filter_over_the_whole_input_is_the_one_hidden_layer_relu_kernel():
+    x = torus(6, 3, generator=G())
+    cnn = HierarchicalCNNKernel((6,))(x)
+    mlp = MLPKernel(1)(x * math.sqrt(2))  # on the sphere of radius √d, as MLPKernel expects
+    assert torch.allclose(cnn.ntk, mlp.ntk / 2) and torch.allclose(cnn.nngp, mlp.nngp / 2)
+
+
+def test_wide_random_cnns_match_the_hierarchical_kernels():
+    x = torus(5, 4, generator=G())  # d = 8: four patches, two meta-patches, one top node
+    filters, width, nets = (2, 2, 2), 1000, 4
+    kern = HierarchicalCNNKernel(filters)(x)
+    shapes = {"w1": (4, 2, width), "w2": (2, 2 * width, width), "w3": (1, 2 * width, width), "v": (width,)}
+    fn = lambda p, z: random_cnn(p, z, filters)  # noqa: E731
+    ntk = 0
+    for seed in range(nets):  # finite-width fluctuations ~ 1/√(width · nets)
+        params = {k: torch.randn(*v, generator=G(seed), dtype=torch.float64) for k, v in shapes.items()}
+        ntk = ntk + empirical_ntk(fn, params, x) / nets
+    # each net's NTK fluctuates mostly by an overall factor (~ 1/√width); compare shapes at equal trace
+    shape = lambda k: k / k.diagonal().mean()  # noqa: E731
+    error = (shape(ntk) - shape(kern.ntk)).abs()
+    assert error.max() < 0.1 and error.mean() < 0.03
+    assert (shape(ntk) - shape(kern.nngp)).abs().mean() > 3 * error.mean()  # the test can tell kernels apart
+
+
+def test_local_kernels_only_see_their_patches():
+    x = torus(4, 4, generator=G())
+    y = x.clone()
+    y[:, 2:] = torus(4, 3, generator=G(1))  # same first patch, different others
+    local = HierarchicalCNNKernel((2,))  # one layer; the readout averages the four patch kernels
+    k = local(x, y).nngp
+    per_patch = lambda a, b: HierarchicalCNNKernel((2,))(a, b).nngp  # noqa: E731
+    expected = sum(per_patch(x[:, 2 * i:2 * i + 2], y[:, 2 * i:2 * i + 2]) for i in range(4)) / 4
+    assert torch.allclose(k, expected)
+    with pytest.raises(ValueError, match="multiple"):
+        HierarchicalCNNKernel((3, 2))(x)
+
+
+def test_teacher_student_risk_is_the_average_over_sampled_teachers():
+    x = torus(140, 2, generator=G())
+    train, test = x[:100], x[100:]
+    student, teacher = HierarchicalCNNKernel((2, 2)), HierarchicalCNNKernel((2,))
+    k_s, k_st = student(train).ntk, student(test, train).ntk
+    t_all = teacher(x).ntk
+    risk = teacher_student_risk(k_s, k_st, [(t_all[:100, :100], t_all[100:, :100], t_all.diagonal()[100:])],
+                                [20, 100])
+    chol = torch.linalg.cholesky(t_all + 1e-10 * torch.eye(140, dtype=torch.float64))
+    f = chol @ torch.randn(140, 4000, generator=G(2), dtype=torch.float64)  # 4000 teachers
+    for j, n in enumerate([20, 100]):
+        pred = k_st[:, :n] @ torch.linalg.solve(k_s[:n, :n], f[:n])
+        mc = ((pred - f[100:]) ** 2).mean() / t_all.diagonal()[100:].mean()
+        assert torch.isclose(risk[0, j], mc, rtol=0.05)
+    # a teacher equal to the student: the risk is the mean posterior variance of that GP
+    same = teacher_student_risk(k_s, k_st, [(k_s, k_st, student(test).ntk.diagonal())], [100])
+    post = student(test).ntk.diagonal() - (k_st * torch.linalg.solve(k_s, k_st.T).T).sum(1)
+    assert torch.isclose(same[0, 0], post.mean() / student(test).ntk.diagonal().mean())
