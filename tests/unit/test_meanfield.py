@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+from replib.meanfield import _features, ridge_fit, train_two_timescale
+
+G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
+
+
+def problem(s=2, n=30, m=12, d=4, q=20):
+    g = G()
+    x = torch.randn(s, n, d, generator=g, dtype=torch.float64)
+    xt = torch.randn(s, q, d, generator=g, dtype=torch.float64)
+    w0 = 0.5 * torch.randn(s, m, d + 1, generator=g, dtype=torch.float64)
+    return x, x[..., 0] * x[..., 1], xt, xt[..., 0] * xt[..., 1], w0
+
+
+def test_ridge_fit_is_kernel_ridge_regression_with_the_intrinsic_kernel():
+    x, y, _, _, w = problem()
+    k, alpha, h = ridge_fit(x, y, w, 0.3)
+    explicit = torch.einsum("snj,skj->snk", h, h) / w.shape[1]
+    assert torch.allclose(k, explicit)
+    assert torch.allclose((k + 0.3 * torch.eye(k.shape[-1], dtype=k.dtype)) @ alpha[..., None], y[..., None])
+    features = torch.relu(x @ w[..., :-1].transpose(-1, -2) + w[..., -1][:, None, :])
+    assert torch.allclose(_features(x, w), features)
+
+
+def test_one_noiseless_step_is_gradient_descent_on_the_two_timescale_objective():
+    x, y, xt, ft, w0 = problem()
+    lam, lr = 0.3, 0.05
+    w = w0.clone().requires_grad_(True)
+    k, _, _ = ridge_fit(x, y, w, lam)
+    objective = lam / 2 * (y[..., None, :] @ torch.linalg.solve(k + lam * torch.eye(k.shape[-1], dtype=k.dtype), y[..., None]))
+    (grad,) = torch.autograd.grad(objective.sum(), w)
+    run = train_two_timescale(x, y, w0, x_test=xt, f_test=ft, ridge=lam, weight_decay=0.0, temperature=0.0,
+                              lr=lr, steps=1, record_every=1, generator=G())
+    # mean-field scaling: each particle moves by −lr · m · ∂G/∂w_j
+    assert torch.allclose(run.particles, w0 - lr * w0.shape[1] * grad)
+    assert run.alignment.shape == (2, 2) and run.steps == [0, 1]
+
+
+def test_without_data_drift_particles_only_decay_and_diffuse():
+    x, y, xt, ft, w0 = problem()
+    run = train_two_timescale(x, y, w0, x_test=xt, f_test=ft, ridge=0.3, weight_decay=0.5, temperature=0.0, lr=0.1,
+                              steps=3, record_every=1, generator=G(), drift=False)
+    assert torch.allclose(run.particles, 0.95**3 * w0)
+    with pytest.raises(ValueError, match="ridge"):
+        train_two_timescale(x, y, w0, x_test=xt, f_test=ft, ridge=0.0, weight_decay=0.5, temperature=0.0, lr=0.1,
+                            steps=3, record_every=1, generator=G())
+    with pytest.raises(ValueError, match="w0"):
+        train_two_timescale(x, y, w0[..., :-1], x_test=xt, f_test=ft, ridge=0.3, weight_decay=0.5, temperature=0.0,
+                            lr=0.1, steps=3, record_every=1, generator=G())
