@@ -6,7 +6,7 @@ import pytest
 
 import tools.chapters as chapters
 from tools.execute import execute
-from tools.regression import compare
+from tools.regression import compare, measures_time
 
 HEADER = """# ---
 # jupyter:
@@ -101,3 +101,14 @@ def test_timed_rows_are_compared_by_pass_fail_only():
     assert compare(noisy, ref) == []
     noisy["rows"][0]["passed"] = False
     assert len(compare(noisy, ref)) == 1
+
+
+def test_chapters_with_timed_rows_are_recognised_from_their_reference(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(chapters, "SMOKE_REFS", tmp_path / "refs")
+    good = tree["demo/good"]
+    assert not measures_time(good)  # no reference yet
+    good.smoke_ref.parent.mkdir(parents=True)
+    good.smoke_ref.write_text(json.dumps({"rows": [{"name": "x", "timed": False}]}))
+    assert not measures_time(good)
+    good.smoke_ref.write_text(json.dumps({"rows": [{"name": "x"}, {"name": "t", "timed": True}]}))
+    assert measures_time(good)

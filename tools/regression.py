@@ -4,7 +4,7 @@
     python -m tools.regression --update        # ... and (re)write tests/smoke_refs/<part>/<slug>.json
 
 Smoke runs always use one thread per chapter, so the numbers do not depend on how many chapters run
-at once. Measured numbers are compared with a relative tolerance, statuses and pass/fail exactly; rows
+at once; chapters with wall-clock checks run alone, after the others. Measured numbers are compared with a relative tolerance, statuses and pass/fail exactly; rows
 marked ``timed`` (wall-clock measurements) only by pass/fail.
 """
 
@@ -27,11 +27,25 @@ RTOL = 1e-3
 TIMEOUT_S = 300
 
 
+def measures_time(chapter: ChapterFiles) -> bool:
+    """Whether the chapter's smoke reference has wall-clock (``timed``) verdict rows."""
+    if not chapter.smoke_ref.exists():
+        return False
+    return any(row.get("timed", False) for row in json.loads(chapter.smoke_ref.read_text())["rows"])
+
+
 def run_smoke(chapters: list[ChapterFiles], out: Path, jobs: int = 2) -> dict[str, Result]:
-    """Execute ``chapters`` at smoke scale into ``out``, ``jobs`` at a time, one thread each."""
+    """Execute ``chapters`` at smoke scale into ``out``, ``jobs`` at a time, one thread each. Chapters that
+    time code run afterwards one at a time, so that no other chapter competes for the CPU while they
+    measure (their timing checks are pass/fail in the reference)."""
+    def run(chapter):
+        return execute(chapter, "smoke", out / f"{chapter.slug}.ipynb", TIMEOUT_S, threads=1)
+
+    timing = [c for c in chapters if measures_time(c)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = pool.map(lambda c: execute(c, "smoke", out / f"{c.slug}.ipynb", TIMEOUT_S, threads=1), chapters)
-        return {r.chapter.slug: r for r in results}
+        results = list(pool.map(run, [c for c in chapters if c not in timing]))
+    results += [run(c) for c in timing]
+    return {r.chapter.slug: r for r in results}
 
 
 def record_of(result: Result) -> dict:
