@@ -47,7 +47,6 @@ SEED = 0
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 
 from replib import Chapter

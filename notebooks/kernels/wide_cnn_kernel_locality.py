@@ -51,7 +51,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
 
 from replib import Chapter, progress
 from replib.data import torus
