@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
 
 PALETTE = "colorblind"
@@ -32,3 +33,14 @@ def label_log_ticks(ax, values, axis: str = "x") -> None:
     values = sorted(set(values))
     getattr(ax, f"set_{axis}ticks")(values, [f"{v:g}" for v in values])
     getattr(ax, f"{axis}axis").set_minor_locator(plt.NullLocator())
+
+
+def median_band(ax, x, curves, *, color, band: tuple[float, float] = (0.0, 1.0), alpha: float = 0.15,
+                **line) -> None:
+    """Median over replicates of ``curves`` (replicates, len(x)) as a line, with the ``band`` quantiles
+    (default: all replicates, min to max) shaded in the same colour; ``line`` goes to ``ax.plot``."""
+    curves = np.asarray(curves, dtype=float)
+    if curves.ndim != 2 or curves.shape[1] != len(x):
+        raise ValueError(f"curves must be (replicates, {len(x)}), got shape {curves.shape}")
+    ax.plot(x, np.median(curves, 0), color=color, **line)
+    ax.fill_between(x, np.quantile(curves, band[0], 0), np.quantile(curves, band[1], 0), color=color, alpha=alpha)

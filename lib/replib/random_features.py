@@ -11,7 +11,8 @@ Drawing m pairs (ξ_k, g_k) gives x-features φ_k(x) = c_k e^{s_k⟨g_k, x⟩ �
 with variance ∝ 1/m that grows exponentially with ‖x‖ and ‖w‖.
 
 * :class:`ExpMixture` and the mixtures :data:`MIXTURES` (exp, cos, sin).
-* :func:`urf_draw`, :func:`input_features`, :func:`weight_features`, :func:`urf_estimate`.
+* :func:`urf_draw`, :func:`input_features`, :func:`weight_features`, :func:`urf_estimate`, and
+  :func:`urf_pair_estimates` (many independent estimates at once, for studying the estimator).
 """
 
 from __future__ import annotations
@@ -94,3 +95,21 @@ def urf_estimate(x: torch.Tensor, w: torch.Tensor, draw: URFDraw, *, corrected: 
     layer f(W x) in kernel form, with the inputs' and the weights' features computed separately."""
     return (input_features(x, draw, corrected=corrected)
             @ weight_features(w, draw, corrected=corrected).to(torch.complex128).T).real
+
+
+def urf_pair_estimates(x: torch.Tensor, w: torch.Tensor, mixture: ExpMixture, m: int, draws: int,
+                       generator: torch.Generator, *, corrected: bool = True) -> torch.Tensor:
+    """``draws`` independent estimates, each from its own m features, of f(⟨x_i, w_i⟩) for matched rows
+    x (n, d) and w (n, d): shape (draws, n). The draws are blocks of one long feature draw, taken a few
+    blocks at a time to bound memory."""
+    if x.shape != w.shape or x.ndim != 2:
+        raise ValueError(f"need matched rows x and w of one shape (n, d), got {tuple(x.shape)} and {tuple(w.shape)}")
+    per_chunk = max(1, 2**22 // (m * x.shape[0]))
+    out = []
+    for start in range(0, draws, per_chunk):
+        block = min(per_chunk, draws - start)
+        draw = urf_draw(mixture, block * m, x.shape[1], generator)
+        products = (input_features(x, draw, corrected=corrected)
+                    * weight_features(w, draw, corrected=corrected)).real  # each 1/(block·m)-normalised
+        out.append(products.reshape(x.shape[0], block, m).sum(-1).T * block)
+    return torch.cat(out)

@@ -55,7 +55,7 @@ import torch
 from replib import Chapter, progress
 from replib.fitting import first_crossing, fit_power_law
 from replib.laziness import linear_projection, squared_projection, train_output_scaled
-from replib.plotting import colors, label_log_ticks, use_book_style
+from replib.plotting import colors, label_log_ticks, median_band, use_book_style
 
 ch = Chapter("feature_learning/grokking_lazy_to_rich", scale=SCALE, seed=SEED, cite="kumar2024grokking",
              claim="A two-layer net that starts lazy fits its training set with its initial kernel and "
@@ -141,16 +141,14 @@ for color, label, curve in [(net_color, "network: train", main["train"][a_main])
                             (net_color, "network: test", main["test"][a_main]),
                             (lin_color, "linearised: train", main["linear_train"]),
                             (lin_color, "linearised: test", main["linear_test"])]:
-    ax.plot(steps, np.median(curve, 0), color=color, ls="--" if "train" in label else "-", label=label)
-    ax.fill_between(steps, curve.min(0), curve.max(0), color=color, alpha=0.15)
+    median_band(ax, steps, curve, color=color, ls="--" if "train" in label else "-", label=label)
 ax.axhline(np.median(main["kernel"]), color="k", lw=1, label="kernel regression, initial NTK")
 ax.axhline(REACHED, color="gray", ls=":", lw=1)
 ax.set(xscale="log", yscale="log", xlabel="gradient-descent step (0 drawn at 0.5)", ylabel="loss / Var y",
        title=f"alpha = {MAIN_ALPHA:g}: D = {cfg.dim}, P = {cfg.n}, N = {cfg.width}, {cfg.seeds} seeds")
 ax.legend(loc="lower left", fontsize="small")
 align = runs["quadratic"].alignment[:, a_main].double().numpy()  # (T, S)
-axes[1].plot(steps, np.median(align, 1), color=net_color)
-axes[1].fill_between(steps, align.min(1), align.max(1), color=net_color, alpha=0.15)
+median_band(axes[1], steps, align.T, color=net_color)
 axes[1].set(xscale="log", xlabel="gradient-descent step", ylabel="kernel-target alignment",
             title="tangent kernel vs target (held-out points)")
 fig.tight_layout()

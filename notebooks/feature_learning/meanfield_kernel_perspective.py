@@ -52,7 +52,7 @@ import torch
 from replib import Chapter
 from replib.kernels import MLPKernel, kernel_ridge_path, rbf_kernel
 from replib.meanfield import train_two_timescale
-from replib.plotting import colors, use_book_style
+from replib.plotting import colors, median_band, use_book_style
 
 ch = Chapter("feature_learning/meanfield_kernel_perspective", scale=SCALE, seed=SEED, cite="takakura2024meanfield",
              claim="Two-timescale mean-field Langevin training learns a data-dependent kernel that aligns with the "
@@ -114,8 +114,7 @@ fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 for ax, values, label in [(axes[0], main.alignment, "kernel-target alignment"), (axes[1], main.dof,
                           "degrees of freedom"), (axes[2], main.test, "test error vs f*")]:
     for color, sigma, curve in zip(colors(len(SIGMAS)), SIGMAS, per_sigma(values)):
-        ax.plot(steps, np.median(curve, 0), color=color, label=f"sigma = {sigma:g}")
-        ax.fill_between(steps, curve.min(0), curve.max(0), color=color, alpha=0.15)
+        median_band(ax, steps, curve, color=color, label=f"sigma = {sigma:g}")
     ax.set(xlabel="step", ylabel=label)
 for ax, values in zip(axes, (frozen.alignment, frozen.dof, frozen.test)):
     ax.plot(steps, np.median(values.numpy(), 1), color="gray", ls="--", label="control: no data drift")

@@ -53,10 +53,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
 
 from replib import Chapter, progress
-from replib.plotting import colors, use_book_style
+from replib.plotting import colors, median_band, use_book_style
 from replib.twolayer import readout, train_fixed_readout, xor_clusters
 
 ch = Chapter("feature_learning/xor_benign_overfit_grokking", scale=SCALE, seed=SEED, cite="xu2024benign",
@@ -129,9 +128,7 @@ for ax, (name, traj) in zip(axes, main.items()):
     for color, (label, acc) in zip(palette, [("train (labels as given)", traj.train),
                                              ("flipped training points", traj.flipped),
                                              ("test (clean labels)", traj.test)]):
-        acc = acc.numpy()
-        ax.plot(x, np.median(acc, 1), color=color, label=label)
-        ax.fill_between(x, np.quantile(acc, 0.1, 1), np.quantile(acc, 0.9, 1), color=color, alpha=0.2)
+        median_band(ax, x, acc.numpy().T, color=color, band=(0.1, 0.9), alpha=0.2, label=label)
     ax.axvline(1, color="gray", ls=":", lw=1)
     ax.axhline(0.5, color="gray", ls="--", lw=0.8)
     ax.set(xscale="log", xlabel="gradient-descent step (0 drawn at 0.5)", ylabel="accuracy", ylim=(0, 1.03),

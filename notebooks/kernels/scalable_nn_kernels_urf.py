@@ -58,7 +58,7 @@ from scipy.stats import norm as gaussian
 from replib import Chapter, progress
 from replib.fitting import fit_power_law
 from replib.plotting import colors, label_log_ticks, use_book_style
-from replib.random_features import MIXTURES, urf_draw, urf_estimate
+from replib.random_features import MIXTURES, urf_draw, urf_estimate, urf_pair_estimates
 
 ch = Chapter("kernels/scalable_nn_kernels_urf", scale=SCALE, seed=SEED, cite="sehanobish2024snnk",
              claim="Universal random features give an unbiased estimate of f(w.x) as a dot product of separate "
@@ -104,8 +104,7 @@ rows = []
 for name, mixture in progress(MIXTURES.items(), desc="unbiasedness"):
     exact = mixture.exact((x * w).sum(1))
     for corrected in (True, False):
-        est = torch.stack([urf_estimate(x, w, urf_draw(mixture, TEST_AT, DIM, g), corrected=corrected).diagonal()
-                           for _ in range(cfg.draws)])
+        est = urf_pair_estimates(x, w, mixture, TEST_AT, cfg.draws, g, corrected=corrected)
         z = (est.mean(0) - exact) / (est.std(0) / math.sqrt(cfg.draws))
         rows += [{"f": name, "features": "URF" if corrected else "no correction (control)", "pair": i,
                   "z": float(v)} for i, v in enumerate(z)]
@@ -138,8 +137,8 @@ plt.show()
 sweep = {}
 for name, mixture in progress(MIXTURES.items(), desc="feature sweep"):
     exact = mixture.exact((x * w).sum(1))
-    sq = torch.stack([torch.stack([((urf_estimate(x, w, urf_draw(mixture, m, DIM, g)).diagonal() - exact) ** 2)
-                                   .mean() for _ in range(cfg.sweep_draws)]) for m in cfg.features])
+    sq = torch.stack([((urf_pair_estimates(x, w, mixture, m, cfg.sweep_draws, g) - exact) ** 2).mean(-1)
+                      for m in cfg.features])
     sweep[name] = sq.T.numpy()  # (draws, features)
 fits = {name: fit_power_law(cfg.features, err) for name, err in sweep.items()}
 
@@ -179,7 +178,7 @@ for r in progress(cfg.radii, desc="norms"):
     xr, wr = random_vectors(cfg.pairs, r, r), random_vectors(cfg.pairs, r, r)
     for name, mixture in MIXTURES.items():
         exact = mixture.exact((xr * wr).sum(1))
-        est = torch.stack([urf_estimate(xr, wr, urf_draw(mixture, 1024, DIM, g)).diagonal() for _ in range(20)])
+        est = urf_pair_estimates(xr, wr, mixture, 1024, 20, g)
         rel = ((est - exact) ** 2).mean().sqrt() / exact.abs().mean()
         norm_rows.append({"norm r": r, "f": name, "relative RMSE": float(rel)})
 norm_table = pd.DataFrame(norm_rows)

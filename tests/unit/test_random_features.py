@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from replib.random_features import MIXTURES, input_features, urf_draw, urf_estimate, weight_features
+from replib.random_features import (MIXTURES, URFDraw, input_features, urf_draw, urf_estimate, urf_pair_estimates,
+                                    weight_features)
 
 G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
 
@@ -45,3 +46,16 @@ def test_features_separate_inputs_from_weights_and_the_error_falls_like_one_over
         input_features(torch.ones(2, 5), draw)
     with pytest.raises(ValueError, match="m >= 1"):
         urf_draw(MIXTURES["exp"], 0, 4, g)
+
+
+def test_batched_pair_estimates_are_blocks_of_single_estimates():
+    x = torch.randn(3, 4, generator=G(3), dtype=torch.float64) / 2
+    w = torch.randn(3, 4, generator=G(4), dtype=torch.float64) / 2
+    batched = urf_pair_estimates(x, w, MIXTURES["sin"], 16, 5, G(5))
+    g = G(5)
+    draw = urf_draw(MIXTURES["sin"], 5 * 16, 4, g)  # the same long draw, split by hand
+    single = torch.stack([urf_estimate(x, w, URFDraw(draw.s[i * 16:(i + 1) * 16], draw.c[i * 16:(i + 1) * 16],
+                                                     draw.g[i * 16:(i + 1) * 16])).diagonal() for i in range(5)])
+    assert batched.shape == (5, 3) and torch.allclose(batched, single)
+    with pytest.raises(ValueError, match="matched rows"):
+        urf_pair_estimates(x, w[:2], MIXTURES["sin"], 16, 5, G())
