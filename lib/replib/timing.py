@@ -11,7 +11,9 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
+
+from replib.runtime import progress
 
 
 @dataclass(frozen=True)
@@ -29,17 +31,21 @@ class Timing:
         return statistics.median(self.times)
 
 
-def side_by_side(fns: dict[str, Callable[[], Any]], *, repeat: int = 5, warmup: int = 1) -> dict[str, Timing]:
+def side_by_side(fns: dict[Hashable, Callable[[], Any]], *, repeat: int = 5, warmup: int = 1,
+                 desc: str | None = None) -> dict[Hashable, Timing]:
     """Time each zero-argument callable ``repeat`` times, interleaving them round-robin so that machine
-    noise hits every implementation alike. ``warmup`` untimed rounds run first (JIT compilation, caches).
-    A callable should block until its result is ready (e.g. ``.block_until_ready()`` for JAX)."""
+    noise hits every implementation alike (key them by anything hashable, e.g. (method, size) to interleave
+    a whole sweep). ``warmup`` untimed rounds run first (JIT compilation, caches).
+    A callable should block until its result is ready (e.g. ``.block_until_ready()`` for JAX). With a
+    ``desc``, a progress bar counts the rounds."""
     if not fns or repeat < 1 or warmup < 0:
         raise ValueError("need at least one function, repeat >= 1 and warmup >= 0")
     for _ in range(warmup):
         for fn in fns.values():
             fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
+    times: dict[Hashable, list[float]] = {name: [] for name in fns}
+    rounds = range(repeat) if desc is None else progress(range(repeat), desc=desc)
+    for _ in rounds:
         for name, fn in fns.items():
             start = time.perf_counter()
             fn()

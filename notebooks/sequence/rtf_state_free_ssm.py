@@ -62,7 +62,7 @@ ch = Chapter("sequence/rtf_state_free_ssm", scale=SCALE, seed=SEED, cite="parnic
              claim="An SSM parametrised by its transfer function computes its exact kernel by FFT at a cost "
                    "independent of the state size")
 cfg = ch.settings(
-    smoke=dict(exact_length=256, exact_channels=4, length=1024, channels=8, states=[16, 64, 256], repeat=5,
+    smoke=dict(exact_length=256, exact_channels=4, length=1024, channels=8, states=[16, 64, 256], repeat=9,
                memory_channels=16, memory_states=[16, 64, 256]),
     book=dict(exact_length=1024, exact_channels=8, length=4096, channels=16, states=[16, 64, 256, 1024], repeat=7,
               memory_channels=64, memory_states=[16, 64, 256]),
@@ -135,23 +135,25 @@ for name, err in errors.items():
 #
 # ## Time and memory against the state size
 #
-# Kernel plus FFT convolution for `channels` channels of length $L$, each method timed `repeat` times,
-# interleaved round-robin in one run (the machine is shared and noisy: only same-run comparisons mean
-# anything). The recurrence is included for reference; it is dominated by its $L$ sequential steps.
+# Kernel plus FFT convolution for `channels` channels of length $L$, each method and state size timed
+# `repeat` times, all interleaved round-robin in one run (the machine is shared and noisy: a burst of load
+# then slows one repeat of every setting alike instead of every repeat of one state size). The recurrence
+# is included for reference; it is dominated by its $L$ sequential steps.
 
 # %%
 METHODS = ["RTF", "Vandermonde (S4D-style)", "recurrence"]
-rows = []
-for state in progress(cfg.states, desc="state sizes"):
+layers = {}
+for state in cfg.states:
     a, c, d = random_stable_ssm(cfg.channels, state, generator=gen)  # c: the numerator an RTF layer stores
     poles, residues = poles_and_residues(a, c)  # what an S4D layer stores
     u = torch.randn(cfg.channels, cfg.length, generator=gen, dtype=torch.float64)
-    timings = side_by_side({
-        "RTF": lambda: causal_conv(u, rtf_kernel(a, c, d, cfg.length)),
-        "Vandermonde (S4D-style)": lambda: causal_conv(u, vandermonde_kernel(poles, residues, d, cfg.length)),
-        "recurrence": lambda: recurrent_scan(a, c, d, u),
-    }, repeat=cfg.repeat)
-    rows += [dict(N=state, method=m, repeat=i, seconds=t) for m, tm in timings.items() for i, t in enumerate(tm.times)]
+    layers["RTF", state] = lambda a=a, c=c, d=d, u=u: causal_conv(u, rtf_kernel(a, c, d, cfg.length))
+    layers["Vandermonde (S4D-style)", state] = lambda p=poles, r=residues, d=d, u=u: causal_conv(
+        u, vandermonde_kernel(p, r, d, cfg.length))
+    layers["recurrence", state] = lambda a=a, c=c, d=d, u=u: recurrent_scan(a, c, d, u)
+timings = side_by_side(layers, repeat=cfg.repeat, desc="timing rounds")
+rows = [dict(N=state, method=m, repeat=i, seconds=t)
+        for (m, state), tm in timings.items() for i, t in enumerate(tm.times)]
 times = pd.DataFrame(rows)
 
 # %% [markdown]
@@ -181,21 +183,23 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Power laws in $N$: for time, fitted to the median over repeats (bootstrap over repeats for the 95 %
-# interval); for memory, one measurement per $N$. These numbers change from run to run, so they are
-# printed here and the verdict table only says whether each check passed.
+# Power laws in $N$, one value per $N$: for time the fastest of the repeats (load from other processes
+# only ever adds time, so the minimum is the least noisy estimate of a call's cost), for memory the one
+# measurement. The bracket is a bootstrap over the $N$ values, a rough guide with so few points. These
+# numbers change from run to run, so they are printed here and the verdict table only says whether each
+# check passed.
 
 # %%
 fits = {}
 for m in METHODS[:2]:
-    per = times[times.method == m].pivot(index="repeat", columns="N", values="seconds")[cfg.states].to_numpy()
-    fits["time", m] = fit_power_law(cfg.states, per, statistic="median", seed=SEED)
+    fastest = times[times.method == m].groupby("N").seconds.min().loc[cfg.states].to_numpy()
+    fits["time", m] = fit_power_law(cfg.states, fastest, seed=SEED)
     mem = memory[memory.method == m].set_index("N").loc[cfg.memory_states, "MiB"].to_numpy()
     fits["memory", m] = fit_power_law(cfg.memory_states, np.maximum(mem, 1.0), seed=SEED)  # ≥ 1 MiB: RSS granularity
-median = times.groupby(["method", "N"]).seconds.median().unstack()
-print((median * 1e3).to_string(float_format=lambda v: f"{v:.3g}") + "   (milliseconds, median)")
+fastest = times.groupby(["method", "N"]).seconds.min().unstack()
+print((fastest * 1e3).to_string(float_format=lambda v: f"{v:.3g}") + "   (milliseconds, fastest repeat)")
 print(f"Vandermonde / RTF time at N = {cfg.states[-1]}: "
-      f"{median.loc['Vandermonde (S4D-style)', cfg.states[-1]] / median.loc['RTF', cfg.states[-1]]:.0f}×")
+      f"{fastest.loc['Vandermonde (S4D-style)', cfg.states[-1]] / fastest.loc['RTF', cfg.states[-1]]:.0f}×")
 for (what, m), fit in fits.items():
     print(f"{what:6s} {m:24s} exponent in N {fit.exponent:+.3f} [{fit.ci[0]:+.3f}, {fit.ci[1]:+.3f}]")
 
@@ -204,8 +208,8 @@ for (what, m), fit in fits.items():
 #
 # * **Exact.** The corrected RTF kernel's output matches the recurrence to a relative error below
 #   $10^{-6}$ (float64).
-# * **State-free time and memory.** The paper's cost is independent of $N$: the fitted exponent of time
-#   (its 95 % interval) and of peak memory must stay below 0.2, where linear growth would give 1.
+# * **State-free time and memory.** The paper's cost is independent of $N$: the fitted exponents of time
+#   (fastest repeat) and of peak memory must stay below 0.2, where linear growth would give 1.
 # * **Controls.** The same checks on the Vandermonde kernel must fail (its cost grows with $N$), and the
 #   uncorrected numerator must fail the exactness check.
 
@@ -213,14 +217,14 @@ for (what, m), fit in fits.items():
 ch.check("RTF output vs recurrence, relative error", paper=f"exact (< {EXACT:g})",
          ours=errors["RTF (corrected numerator)"], passed=errors["RTF (corrected numerator)"] < EXACT)
 fit = fits["time", "RTF"]
-ch.check("RTF time, exponent in N", paper=f"0 (< {FLAT})", ours=fit.exponent, ci=fit.ci, passed=fit.ci[1] < FLAT,
+ch.check("RTF time, exponent in N", paper=f"0 (< {FLAT})", ours=fit.exponent, passed=fit.exponent < FLAT,
          timed=True)
 fit = fits["memory", "RTF"]
 ch.check("RTF peak memory, exponent in N", paper=f"0 (< {FLAT})", ours=fit.exponent, passed=fit.exponent < FLAT,
          timed=True)
 fit = fits["time", "Vandermonde (S4D-style)"]
-ch.control("Vandermonde time, exponent in N", paper=f"grows (not < {FLAT})", ours=fit.exponent, ci=fit.ci,
-           passed=not fit.ci[1] < FLAT, timed=True)
+ch.control("Vandermonde time, exponent in N", paper=f"grows (not < {FLAT})", ours=fit.exponent,
+           passed=not fit.exponent < FLAT, timed=True)
 fit = fits["memory", "Vandermonde (S4D-style)"]
 ch.control("Vandermonde peak memory, exponent in N", paper=f"grows (not < {FLAT})", ours=fit.exponent,
            passed=not fit.exponent < FLAT, timed=True)

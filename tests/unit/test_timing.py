@@ -16,6 +16,11 @@ def test_side_by_side_times_every_function_repeatedly_and_interleaved():
         side_by_side({}, repeat=1)
 
 
+def test_side_by_side_accepts_sweep_keys_and_a_progress_bar():
+    out = side_by_side({("a", n): (lambda n=n: sum(range(n))) for n in (10, 1000)}, repeat=2, desc="rounds")
+    assert set(out) == {("a", 10), ("a", 1000)} and all(len(t.times) == 2 for t in out.values())
+
+
 def allocate(mib):
     return float(np.ones(mib * 2**20 // 8).sum())
 
