@@ -49,3 +49,36 @@ def test_without_data_drift_particles_only_decay_and_diffuse():
     with pytest.raises(ValueError, match="w0"):
         train_two_timescale(x, y, w0[..., :-1], x_test=xt, f_test=ft, ridge=0.3, weight_decay=0.5, temperature=0.0,
                             lr=0.1, steps=3, record_every=1, generator=G())
+
+
+def test_a_label_noise_step_descends_the_clean_loss_of_the_noisy_fit():
+    """The drift differentiates through the noisy second-layer fit: compare with autograd for the same ε̃."""
+    x, y, xt, ft, w0 = problem()
+    lam, lr, sigma = 0.3, 0.05, 0.7
+    for noisy_first_layer in (False, True):
+        run = train_two_timescale(x, y, w0, x_test=xt, f_test=ft, ridge=lam, weight_decay=0.0, temperature=0.0,
+                                  lr=lr, steps=1, record_every=1, generator=G(5), label_noise=sigma,
+                                  noisy_first_layer=noisy_first_layer)
+        noisy = y + sigma * (2 * torch.rand(y.shape, generator=G(5), dtype=y.dtype) - 1)  # the same draw
+        labels = noisy if noisy_first_layer else y
+        w = w0.clone().requires_grad_(True)
+        k, alpha, _ = ridge_fit(x, noisy, w, lam)
+        fit = (k @ alpha[..., None])[..., 0]
+        objective = 0.5 * ((labels - fit) ** 2).sum() + lam / 2 * (alpha * fit).sum()
+        (grad,) = torch.autograd.grad(objective, w)
+        assert torch.allclose(run.particles, w0 - lr * w0.shape[1] * grad)
+
+
+def test_label_noise_adds_a_degrees_of_freedom_penalty_on_average():
+    """E over ε̃ of the procedure's objective = the clean objective + (σ̃²/6) tr K(K + λI)⁻¹."""
+    x, y, _, _, w = problem(s=1, n=10)
+    lam, sigma = 0.3, 0.8
+    k, alpha, _ = ridge_fit(x, y, w, lam)
+    clean = lam / 2 * (y * alpha).sum()
+    eps = sigma * (2 * torch.rand(200_000, 10, generator=G(1), dtype=y.dtype) - 1)
+    a_noisy = alpha + torch.linalg.solve(k[0] + lam * torch.eye(10, dtype=k.dtype), eps.T).T
+    fit = a_noisy @ k[0]
+    objective = 0.5 * ((y[0] - fit) ** 2).sum(-1) + lam / 2 * (a_noisy * fit).sum(-1)
+    eig = torch.linalg.eigvalsh(k[0])
+    expected = clean + sigma**2 / 6 * (eig / (eig + lam)).sum()
+    assert abs(objective.mean() - expected) < 4 * objective.std() / 200_000**0.5
