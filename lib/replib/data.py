@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 
@@ -51,3 +52,27 @@ def digits(*, classes: tuple[int, ...] = tuple(range(10)), normalise: bool = Tru
         x = x - x.mean(1, keepdim=True)
         x = x * (math.sqrt(x.shape[1]) / x.norm(dim=1, keepdim=True))
     return x, y
+
+
+def dirichlet_classes(n: int, concentrations: tuple[tuple[float, ...], tuple[float, ...]], *, prior: float = 0.4,
+                      seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Two overlapping classes on the unit sphere: label +1 (probability ``prior``) draws p ~ Dirichlet of the
+    first concentrations, label −1 of the second; the input is p/‖p‖. Returns (inputs (n, d), labels ±1,
+    the Bayes-optimal labels of those inputs — from the exact class densities, so the Bayes error of any
+    test set can be measured on it)."""
+    a, b = (torch.tensor(c, dtype=torch.float64) for c in concentrations)
+    if n < 1 or a.shape != b.shape or (a <= 0).any() or (b <= 0).any() or not 0 < prior < 1:
+        raise ValueError(f"need n >= 1, two positive concentration vectors of one length and 0 < prior < 1; "
+                         f"got n={n}, {concentrations}, prior={prior}")
+    rng = np.random.default_rng(seed)
+    positive = rng.random(n) < prior
+    p = np.where(positive[:, None], rng.dirichlet(a.numpy(), n), rng.dirichlet(b.numpy(), n))
+    p = torch.from_numpy(np.clip(p, 1e-300, None))
+    p = p / p.sum(1, keepdim=True)
+
+    def log_density(c):
+        return torch.lgamma(c.sum()) - torch.lgamma(c).sum() + ((c - 1) * p.log()).sum(1)
+
+    bayes = torch.where(log_density(a) + math.log(prior) > log_density(b) + math.log(1 - prior), 1.0, -1.0)
+    labels = torch.from_numpy(np.where(positive, 1.0, -1.0))
+    return p / p.norm(dim=1, keepdim=True), labels, bayes.to(torch.float64)

@@ -3,6 +3,8 @@
 * :class:`MLPKernel` — the analytic infinite-width NNGP and NTK of a deep fully connected network
   (ReLU or erf), computed layer by layer in float64, for whole batches of inputs at once.
 * :class:`HierarchicalCNNKernel` — the same for a deep ReLU CNN with non-overlapping filters.
+* :class:`DualActivation`, :func:`deep_dual_kernels` — any normalised activation through its dual, and
+  the NNGP and NTK of very deep bias-free networks on the unit sphere (thousands of layers, rescaled).
 * :func:`empirical_ntk` — the finite-width NTK of any torch function of parameters, via ``torch.func``.
 * :func:`teacher_student_risk` — the test error of kernel regression averaged exactly over Gaussian-process
   targets, for nested training sets (learning curves without sampling targets).
@@ -172,6 +174,69 @@ class HierarchicalCNNKernel:
                              f"(filters {self.filters})")
         patches = x.unflatten(1, (-1, self.filters[0]))
         return patches / patches.norm(dim=-1, keepdim=True).clamp_min(1e-300)
+
+
+@dataclass(frozen=True)
+class DualActivation:
+    """An activation φ normalised so that E φ(g)² = 1 (g ~ N(0, 1)), given by its dual
+    φ̌(ξ) = E[φ(u) φ(v)] for standard Gaussians u, v of correlation ξ, and the dual's derivative. On the unit
+    sphere without biases, this is all that a deep network's infinite-width kernels depend on."""
+
+    name: str
+    value: Callable[[torch.Tensor], torch.Tensor]
+    derivative: Callable[[torch.Tensor], torch.Tensor]
+
+    @classmethod
+    def hermite(cls, coefficients: dict[int, float], name: str) -> "DualActivation":
+        """φ = Σ_k b_k h_k in orthonormal Hermite polynomials h_k, so φ̌(ξ) = Σ_k b_k² ξ^k; ``coefficients``
+        maps k to b_k² (rescaled to sum to 1)."""
+        if not coefficients or min(coefficients) < 0 or min(coefficients.values()) < 0:
+            raise ValueError(f"need non-negative powers and weights b_k², got {coefficients}")
+        total = sum(coefficients.values())
+        c = {k: v / total for k, v in coefficients.items()}
+        return cls(name, lambda x: sum(v * x**k for k, v in c.items()),
+                   lambda x: sum(k * v * x ** (k - 1) for k, v in c.items() if k > 0) + 0 * x)
+
+    @classmethod
+    def relu(cls) -> "DualActivation":
+        """√2 · relu: φ̌(ξ) = (√(1 − ξ²) + (π − arccos ξ) ξ) / π, φ̌′(ξ) = (π − arccos ξ) / π."""
+        return cls("ReLU", lambda x: (torch.sqrt((1 - x**2).clamp_min(0)) + (math.pi - torch.arccos(x)) * x) / math.pi,
+                   lambda x: (math.pi - torch.arccos(x)) / math.pi)
+
+
+def deep_dual_kernels(x1: torch.Tensor, x2: torch.Tensor | None, dual: DualActivation, depths, *,
+                      ntk: bool = True) -> dict[int, KernelPair]:
+    """NNGP and NTK between unit-norm inputs x1 (n, d) and x2 (m, d) (x2 = None: x1 with itself) of bias-free
+    networks with each depth in ``depths`` (hidden layers), by Σ^l = φ̌(Σ^{l−1}) and
+    Θ^l = φ̌(Σ^{l−1}) + Θ^{l−1} φ̌′(Σ^{l−1}), Σ⁰ = Θ⁰ = cosines.
+
+    Two precautions make thousands of layers safe. The NTK is divided by its value on the diagonal,
+    D_l = Σ_{k ≤ l} φ̌′(1)^k, which grows exponentially (a kernel classifier or interpolant does not change
+    under the rescaling; we carry 1/D_l). And an input's cosine with itself is set to exactly 1: when
+    φ̌′(1) > 1 the fixed point 1 repels, and a rounding error of 1e-16 would double at every layer.
+    ``ntk=False`` skips the NTK (its entries are then None), for about a third of the work.
+    What is not rescaled: with φ̌′(1) > 1 the off-diagonal entries decay like φ̌′(0)^L and underflow in
+    float64 beyond roughly 1000 / log₂(1/φ̌′(0)) layers.
+    """
+    depths = sorted(set(int(d) for d in depths))
+    if not depths or depths[0] < 1:
+        raise ValueError(f"depths must be positive integers, got {depths}")
+    cos = (x1 @ (x1 if x2 is None else x2).T).clamp(-1, 1)
+    if x2 is None:
+        cos.fill_diagonal_(1.0)
+    slope_at_one = float(dual.derivative(torch.ones((), dtype=cos.dtype)))
+    nngp, theta, inv_diag = cos, cos.clone() if ntk else None, 1.0
+    out = {}
+    for layer in range(1, depths[-1] + 1):
+        value = dual.value(nngp)
+        if ntk:
+            new_inv = inv_diag / (inv_diag + slope_at_one)  # 1/D_l, with D_l = 1 + D_{l−1} φ̌′(1)
+            theta = new_inv * value + theta * dual.derivative(nngp) / (inv_diag + slope_at_one)
+            inv_diag = new_inv
+        nngp = value.clamp(-1, 1)
+        if layer in depths:
+            out[layer] = KernelPair(nngp, theta)
+    return out
 
 
 def _as_inputs(x: torch.Tensor) -> torch.Tensor:

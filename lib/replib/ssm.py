@@ -76,7 +76,7 @@ def vandermonde_kernel(poles: torch.Tensor, residues: torch.Tensor, d: torch.Ten
     """The kernel k_0 = D, k_t = Re Σ_n r_n p_n^{t-1} (t < length) from an (H, N, length) Vandermonde matrix."""
     if length < 1:
         raise ValueError(f"length must be positive, got {length}")
-    steps = torch.arange(length - 1, dtype=torch.float64)
+    steps = torch.arange(length - 1, dtype=poles.real.dtype, device=poles.device)
     vandermonde = torch.exp(torch.log(poles).unsqueeze(-1) * steps)
     taps = torch.einsum("hn,hnl->hl", residues, vandermonde).real
     return torch.cat([d.unsqueeze(-1).to(taps.dtype), taps], 1)
@@ -118,9 +118,10 @@ def rtf_kernel(a: torch.Tensor, numerator: torch.Tensor, d: torch.Tensor, length
 
 
 def causal_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """y_t = Σ_{s ≤ t} k_s u_{t−s} for u and kernel (H, L), by zero-padded FFTs of length 2L."""
-    if u.shape != kernel.shape:
-        raise ValueError(f"input {tuple(u.shape)} and kernel {tuple(kernel.shape)} must have the same shape")
+    """y_t = Σ_{s ≤ t} k_s u_{t−s} along the last axis, by zero-padded FFTs of length 2L. ``u`` and
+    ``kernel`` share the length L; their leading axes broadcast (e.g. a batch of (H, L) inputs, one kernel)."""
+    if u.shape[-1] != kernel.shape[-1]:
+        raise ValueError(f"input {tuple(u.shape)} and kernel {tuple(kernel.shape)} must have the same length")
     size = 2 * u.shape[-1]
     return torch.fft.irfft(torch.fft.rfft(u, n=size) * torch.fft.rfft(kernel, n=size), n=size)[..., :u.shape[-1]]
 

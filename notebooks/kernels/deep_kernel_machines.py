@@ -46,7 +46,6 @@ SEED = 0
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 import torch
@@ -61,7 +60,7 @@ ch = Chapter("kernels/deep_kernel_machines", scale=SCALE, seed=SEED, cite="yang2
                    "matrices that converge to the deep kernel machine's, not to the NNGP's")
 cfg = ch.settings(
     smoke=dict(widths=[8, 32, 128], control_widths=[8, 128], steps=1500, burn_in=500, chains=2),
-    book=dict(widths=[16, 32, 64, 128, 256], control_widths=[16, 64, 256], steps=4000, burn_in=1000, chains=2),
+    book=dict(widths=[16, 32, 64, 128, 256], control_widths=[16, 64, 256], steps=3000, burn_in=750, chains=2),
     full=dict(widths=[16, 32, 64, 128, 256, 512, 1024], control_widths=[16, 64, 256, 1024], steps=20000,
               burn_in=5000, chains=8),
 )

@@ -32,3 +32,18 @@ def test_torus_points_are_pairs_on_unit_circles_with_uniform_angles():
     assert pairs.mean(0).abs().max() < 0.02  # uniform angles: each coordinate has mean 0
     with pytest.raises(ValueError, match="positive"):
         torus(3, 0)
+
+
+def test_dirichlet_classes_lie_on_the_sphere_and_the_bayes_labels_are_best():
+    from replib.data import dirichlet_classes
+
+    concentrations = ((0.5, 0.5, 2.5), (2.5, 0.1, 0.5))
+    x, y, bayes = dirichlet_classes(20_000, concentrations, seed=1)
+    assert torch.allclose(x.norm(dim=1), torch.ones(20_000, dtype=torch.float64)) and (x >= 0).all()
+    assert abs(float((y > 0).double().mean()) - 0.4) < 0.02
+    bayes_acc = float((bayes == y).double().mean())
+    assert bayes_acc > 0.9 and bayes_acc > float((y == -1).double().mean())  # beats the majority label
+    flipped = torch.where(x[:, 0] > x[:, 1], 1.0, -1.0)  # any other rule does worse
+    assert bayes_acc > float((flipped == y).double().mean())
+    with pytest.raises(ValueError):
+        dirichlet_classes(10, ((1.0, 1.0), (1.0, 1.0, 1.0)))

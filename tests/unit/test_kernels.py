@@ -212,3 +212,46 @@ def test_teacher_student_risk_is_the_average_over_sampled_teachers():
     same = teacher_student_risk(k_s, k_st, [(k_s, k_st, student(test).ntk.diagonal())], [100])
     post = student(test).ntk.diagonal() - (k_st * torch.linalg.solve(k_s, k_st.T).T).sum(1)
     assert torch.isclose(same[0, 0], post.mean() / student(test).ntk.diagonal().mean())
+
+
+def test_dual_activations_match_monte_carlo():
+    from replib.kernels import DualActivation
+
+    g = torch.Generator().manual_seed(0)
+    u, z = torch.randn(2, 400_000, generator=g, dtype=torch.float64)
+    xi = 0.6
+    v = xi * u + (1 - xi**2) ** 0.5 * z
+    he3 = lambda t: (t**3 - 3 * t) / 6**0.5  # noqa: E731  orthonormal Hermite h_3
+    cases = [(DualActivation.relu(), lambda t: 2**0.5 * torch.relu(t)),
+             (DualActivation.hermite({1: 1, 3: 1}, "h1+h3"), lambda t: (t + he3(t)) / 2**0.5)]
+    for dual, phi in cases:
+        assert abs(float((phi(u) * phi(v)).mean()) - float(dual.value(torch.tensor(xi)))) < 0.01
+        assert abs(float(dual.value(torch.tensor(1.0))) - 1) < 1e-12
+        eps, t = 1e-6, lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+        numeric = (dual.value(t(xi + eps)) - dual.value(t(xi - eps))) / (2 * eps)
+        assert abs(float(numeric - dual.derivative(t(xi)))) < 1e-6
+
+
+def test_deep_dual_kernels_follow_the_recursion_and_stay_normalised():
+    from replib.kernels import DualActivation, deep_dual_kernels
+
+    dual = DualActivation.hermite({1: 1, 3: 1}, "h1+h3")
+    x = torch.tensor([[1.0, 0.0], [0.3, 0.91**0.5]], dtype=torch.float64)
+    cos = (x @ x.T).fill_diagonal_(1.0)
+    kernels = deep_dual_kernels(x, None, dual, [1, 2, 40, 2000])
+    s1 = dual.value(cos)
+    assert torch.allclose(kernels[1].nngp, s1)
+    theta1 = (s1 + cos * dual.derivative(cos)) / (1 + dual.derivative(torch.tensor(1.0)))
+    assert torch.allclose(kernels[1].ntk, theta1)
+    theta2 = (dual.value(s1) + 3 * theta1 * dual.derivative(s1)) / 7  # diagonal 1 + 2 + 4
+    assert torch.allclose(kernels[2].ntk, theta2)
+    for depth in (40, 2000):  # no overflow although the raw NTK diagonal is 2^2001 - 1
+        assert torch.allclose(kernels[depth].ntk.diagonal(), torch.ones(2, dtype=torch.float64))
+        assert torch.allclose(kernels[depth].nngp.diagonal(), torch.ones(2, dtype=torch.float64))
+    assert kernels[40].nngp[0, 1] < 1e-10  # phi'(1) = 2 > 1: off-diagonal correlations die out
+    cross = deep_dual_kernels(x, x[:1], dual, [3])[3]
+    assert torch.allclose(cross.nngp[:, 0], deep_dual_kernels(x, None, dual, [3])[3].nngp[:, 0])
+    only_nngp = deep_dual_kernels(x, None, dual, [40], ntk=False)[40]
+    assert only_nngp.ntk is None and torch.equal(only_nngp.nngp, kernels[40].nngp)
+    with pytest.raises(ValueError):
+        deep_dual_kernels(x, None, dual, [0])

@@ -49,8 +49,16 @@ def test_bad_shapes_are_rejected():
         rtf_kernel(a, c[:, :2], d, 16)
     with pytest.raises(ValueError, match="state size"):
         rtf_kernel(a, c, d, 3)
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="same length"):
         causal_conv(torch.zeros(2, 5), torch.zeros(2, 4))
+
+
+def test_causal_conv_broadcasts_one_kernel_over_a_batch():
+    u, kernel = torch.randn(3, 2, 8, dtype=torch.float64), torch.randn(2, 8, dtype=torch.float64)
+    batched = causal_conv(u, kernel)
+    assert torch.allclose(batched[1], causal_conv(u[1], kernel), atol=1e-12)
+    direct = sum(kernel[0, s] * u[2, 0, 5 - s] for s in range(6))
+    assert torch.isclose(batched[2, 0, 5], direct, atol=1e-12)
 
 
 def test_random_stable_ssm_and_the_memory_entry_point():

@@ -1,0 +1,180 @@
+"""A minimal token-sequence model with pluggable layers, nanoGPT-style.
+
+``SequenceModel(vocab, length, layers=("hyena", "mlp", "attention", "mlp"))`` embeds tokens (plus a
+learned position embedding), runs pre-norm residual blocks ``x ← x + layer(LayerNorm(x))`` in the given
+order, and reads out logits over the vocabulary. A striped hybrid is just a list that alternates
+sequence mixers. The layers, each a few dozen lines:
+
+- :class:`Attention` — multi-head causal softmax attention.
+- :class:`Hyena` — a gated long convolution (order-2 Hyena, Poli et al. 2023): three projections,
+  a short causal convolution on each, then ``gate ⊙ (h * (x ⊙ v))`` with a long filter ``h`` as long as
+  the sequence, produced by a small network of the position (an implicit filter) and computed by FFT.
+- :class:`DiagonalSSM` — a linear time-invariant state-space layer with diagonal complex state
+  (S4D-style), i.e. a long convolution whose kernel is a sum of damped oscillations. It is linear: any
+  nonlinearity comes from the MLPs around it.
+- :class:`MLP` — the channel mixer: Linear, GELU, Linear.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from replib.mixers import softmax_attention
+from replib.runtime import progress
+from replib.ssm import causal_conv, vandermonde_kernel
+
+
+class Attention(nn.Module):
+    """Causal multi-head softmax attention."""
+
+    def __init__(self, width: int, length: int, heads: int = 4):
+        super().__init__()
+        if width % heads:
+            raise ValueError(f"the width {width} must be a multiple of the number of heads {heads}")
+        self.heads = heads
+        self.qkv, self.out = nn.Linear(width, 3 * width), nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, w = x.shape
+        q, k, v = self.qkv(x).view(b, n, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        return self.out(softmax_attention(q, k, v).transpose(1, 2).reshape(b, n, w))
+
+
+class ImplicitFilter(nn.Module):
+    """A long convolution filter (channels, length) computed from the position: a small sine-activated
+    network of Fourier features of t, times an exponentially decaying window whose rate differs across
+    channels (some channels look far back, some stay local), plus a direct (t = 0) term."""
+
+    def __init__(self, channels: int, length: int, *, features: int = 8, hidden: int = 32):
+        super().__init__()
+        t = torch.arange(length, dtype=torch.float32) / length
+        freqs = torch.arange(1, features + 1, dtype=torch.float32)
+        self.register_buffer("t", t)
+        self.register_buffer("pos", torch.cat([t[:, None], torch.sin(2 * math.pi * freqs * t[:, None]),
+                                               torch.cos(2 * math.pi * freqs * t[:, None])], 1))
+        self.net = nn.Sequential(nn.Linear(2 * features + 1, hidden), _Sine(), nn.Linear(hidden, hidden), _Sine(),
+                                 nn.Linear(hidden, channels))
+        self.register_buffer("decay", torch.logspace(math.log10(0.3), math.log10(30.0), channels))
+        self.direct = nn.Parameter(torch.randn(channels))
+
+    def forward(self) -> torch.Tensor:
+        h = self.net(self.pos).T * torch.exp(-self.decay[:, None] * self.t)  # (channels, length)
+        return h + torch.nn.functional.one_hot(torch.zeros((), dtype=torch.long), h.shape[1]) * self.direct[:, None]
+
+
+class _Sine(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+class Hyena(nn.Module):
+    """Order-2 Hyena: (x, gate, v) = short causal conv of three projections; y = gate ⊙ (h * (x ⊙ v))."""
+
+    def __init__(self, width: int, length: int, short: int = 3):
+        super().__init__()
+        self.proj, self.out = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.short = nn.Conv1d(3 * width, 3 * width, short, groups=3 * width, padding=short - 1)
+        self.filter = ImplicitFilter(width, length)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[1]
+        z = self.short(self.proj(x).transpose(1, 2))[..., :n]  # (batch, 3 width, n), causal
+        u, gate, v = z.chunk(3, 1)
+        y = gate * causal_conv(u * v, self.filter()[:, :n])
+        return self.out(y.transpose(1, 2))
+
+
+class DiagonalSSM(nn.Module):
+    """y = k * x per channel (k_0 = skip), k_t = Re Σ_n r_n p_n^{t−1}: ``state`` complex modes per channel with
+    poles p_n = exp(Δ(−a_n + i ω_n)) (S4D-Lin initialisation: a = ½, ω_n = π n, log Δ uniform in
+    [log 0.001, log 0.1]) and learned residues, then an output projection."""
+
+    def __init__(self, width: int, length: int, state: int = 16):
+        super().__init__()
+        self.length = length
+        self.log_dt = nn.Parameter(torch.empty(width).uniform_(math.log(1e-3), math.log(1e-1)))
+        self.log_damping = nn.Parameter(torch.full((width, state), math.log(0.5)))
+        self.freq = nn.Parameter(math.pi * torch.arange(state, dtype=torch.float32).repeat(width, 1))
+        self.residue = nn.Parameter(torch.randn(width, state, 2) * 0.5**0.5)
+        self.skip = nn.Parameter(torch.randn(width))
+        self.out = nn.Linear(width, width)
+
+    def kernel(self, n: int) -> torch.Tensor:
+        """The convolution kernel (width, n), direct term included."""
+        dt = self.log_dt.exp()[:, None]
+        poles = torch.exp(dt * torch.complex(-self.log_damping.exp(), self.freq))
+        residues = 2 * dt * torch.view_as_complex(self.residue) * poles  # ≈ Δ·C·B, with k_1 = Re Σ r_n
+        return vandermonde_kernel(poles, residues, self.skip, n).to(self.skip.dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = causal_conv(x.transpose(1, 2), self.kernel(x.shape[1]))
+        return self.out(y.transpose(1, 2))
+
+
+class MLP(nn.Module):
+    """The channel mixer: Linear(width → 4·width), GELU, Linear back."""
+
+    def __init__(self, width: int, length: int, expand: int = 4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(width, expand * width), nn.GELU(), nn.Linear(expand * width, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+LAYERS = {"attention": Attention, "hyena": Hyena, "ssm": DiagonalSSM, "mlp": MLP}
+
+
+class SequenceModel(nn.Module):
+    """Embeddings → pre-norm residual layers (names from ``LAYERS``) → a linear readout at every position.
+
+    Token inputs (batch, L) use an embedding table of ``vocab`` entries and read out ``vocab`` logits;
+    with ``features`` given, inputs are real vectors (batch, L, features), embedded linearly, and the
+    readout has ``outputs`` values (default 1: regression)."""
+
+    def __init__(self, vocab: int | None, length: int, layers: tuple[str, ...] | list[str], *, width: int = 64,
+                 features: int | None = None, outputs: int = 1):
+        super().__init__()
+        unknown = [name for name in layers if name not in LAYERS]
+        if unknown or not layers:
+            raise ValueError(f"layers must be a non-empty list of {sorted(LAYERS)}, got {list(layers)}")
+        if (vocab is None) == (features is None):
+            raise ValueError("give exactly one of vocab (token inputs) and features (real-valued inputs)")
+        self.layers = tuple(layers)
+        self.embed = nn.Embedding(vocab, width) if vocab else nn.Linear(features, width)
+        self.position = nn.Embedding(length, width)
+        self.blocks = nn.ModuleList(LAYERS[name](width, length) for name in layers)
+        self.norms = nn.ModuleList(nn.LayerNorm(width) for _ in layers)
+        self.final = nn.LayerNorm(width)
+        self.readout = nn.Linear(width, vocab or outputs)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        if tokens.shape[1] > self.position.num_embeddings:
+            raise ValueError(f"sequences of length {tokens.shape[1]} exceed the model's {self.position.num_embeddings}")
+        x = self.embed(tokens) + self.position.weight[: tokens.shape[1]]
+        for norm, block in zip(self.norms, self.blocks):
+            x = x + block(norm(x))
+        return self.readout(self.final(x))
+
+
+def train_steps(model: nn.Module, next_batch, loss, *, steps: int, lr: float = 3e-3, weight_decay: float = 0.0,
+                desc: str | None = None) -> list[float]:
+    """``steps`` AdamW steps on ``loss(model(inputs), targets)`` for ``(inputs, targets) = next_batch()``, with
+    the learning rate decayed to zero on a cosine; returns the training losses."""
+    if steps < 1 or lr <= 0:
+        raise ValueError(f"need steps >= 1 and lr > 0, got steps={steps}, lr={lr}")
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    losses = []
+    for _ in range(steps) if desc is None else progress(range(steps), desc=desc):
+        inputs, targets = next_batch()
+        value = loss(model(inputs), targets)
+        opt.zero_grad()
+        value.backward()
+        opt.step()
+        schedule.step()
+        losses.append(value.item())
+    return losses

@@ -1,0 +1,54 @@
+import pytest
+import torch
+
+from replib.dkm import dkm_objective, fit_dkm, gram_kernel, log_likelihood, nngp_grams, sample_dgp
+
+torch.set_default_dtype(torch.float64)
+
+
+def problem(points=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(points, 2, generator=g)
+    y = torch.sin(2 * x[:, :1])
+    return x @ x.T / 2, (y - y.mean()) / y.std(), g
+
+
+def test_gram_kernel_is_the_squared_exponential_of_the_features():
+    g = torch.Generator().manual_seed(1)
+    f = torch.randn(6, 4, generator=g)
+    k = gram_kernel(f @ f.T, lengthscale=1.5, floor=0.2)
+    explicit = 0.8 * torch.exp(-torch.cdist(f, f) ** 2 / (2 * 1.5**2)) + 0.2 * torch.eye(6)
+    assert torch.allclose(k, explicit, atol=1e-12)
+
+
+def test_log_likelihood_is_the_gaussian_density():
+    g0, y, _ = problem()
+    cov = gram_kernel(g0) + 0.1 * torch.eye(len(y))
+    expected = torch.distributions.MultivariateNormal(torch.zeros(len(y)), cov).log_prob(y[:, 0])
+    assert torch.isclose(log_likelihood(g0, y, 0.1), expected)
+
+
+def test_without_the_likelihood_the_dkm_is_the_nngp_and_with_it_it_moves():
+    g0, y, _ = problem()
+    prior = nngp_grams(g0, 2)
+    assert torch.isclose(dkm_objective(prior, g0, y, noise=0.1, likelihood_weight=0.0), torch.tensor(0.0), atol=1e-9)
+    flat = fit_dkm(g0, y, layers=2, noise=0.1, likelihood_weight=0.0)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(flat, prior))
+    learned = fit_dkm(g0, y, layers=2, noise=0.1)
+    assert dkm_objective(learned, g0, y, noise=0.1) > dkm_objective(prior, g0, y, noise=0.1) + 1
+    params = [g.clone().requires_grad_(True) for g in learned]  # a stationary point: tiny gradient in G
+    dkm_objective(params, g0, y, noise=0.1).backward()
+    assert max(float(p.grad.abs().max()) for p in params) < 1e-4
+    with pytest.raises(ValueError):
+        fit_dkm(g0, y[:-1], layers=2, noise=0.1)
+
+
+def test_langevin_without_likelihood_samples_the_prior():
+    """With no likelihood, E[G_1] = K(G_0) exactly (the features are Gaussian with that covariance)."""
+    g0, y, g = problem(points=8)
+    grams = sample_dgp(g0, y, width=64, layers=2, noise=0.1, likelihood_scale=0.0, steps=600, burn_in=100,
+                       step_size=0.1, chains=4, generator=g)
+    assert float((grams[0] - gram_kernel(g0)).abs().max()) < 0.1
+    with pytest.raises(ValueError):
+        sample_dgp(g0, y, width=4, layers=2, noise=0.1, likelihood_scale=1.0, steps=10, burn_in=10, step_size=0.1,
+                   chains=1, generator=g)
