@@ -3,35 +3,35 @@ import torch
 
 from replib.dkm import dkm_objective, fit_dkm, gram_kernel, log_likelihood, nngp_grams, sample_dgp
 
-torch.set_default_dtype(torch.float64)
+F64 = torch.float64
 
 
 def problem(points=12, seed=0):
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(points, 2, generator=g)
+    x = torch.randn(points, 2, generator=g, dtype=F64)
     y = torch.sin(2 * x[:, :1])
     return x @ x.T / 2, (y - y.mean()) / y.std(), g
 
 
 def test_gram_kernel_is_the_squared_exponential_of_the_features():
     g = torch.Generator().manual_seed(1)
-    f = torch.randn(6, 4, generator=g)
+    f = torch.randn(6, 4, generator=g, dtype=F64)
     k = gram_kernel(f @ f.T, lengthscale=1.5, floor=0.2)
-    explicit = 0.8 * torch.exp(-torch.cdist(f, f) ** 2 / (2 * 1.5**2)) + 0.2 * torch.eye(6)
+    explicit = 0.8 * torch.exp(-torch.cdist(f, f) ** 2 / (2 * 1.5**2)) + 0.2 * torch.eye(6, dtype=F64)
     assert torch.allclose(k, explicit, atol=1e-12)
 
 
 def test_log_likelihood_is_the_gaussian_density():
     g0, y, _ = problem()
-    cov = gram_kernel(g0) + 0.1 * torch.eye(len(y))
-    expected = torch.distributions.MultivariateNormal(torch.zeros(len(y)), cov).log_prob(y[:, 0])
+    cov = gram_kernel(g0) + 0.1 * torch.eye(len(y), dtype=F64)
+    expected = torch.distributions.MultivariateNormal(torch.zeros(len(y), dtype=F64), cov).log_prob(y[:, 0])
     assert torch.isclose(log_likelihood(g0, y, 0.1), expected)
 
 
 def test_without_the_likelihood_the_dkm_is_the_nngp_and_with_it_it_moves():
     g0, y, _ = problem()
     prior = nngp_grams(g0, 2)
-    assert torch.isclose(dkm_objective(prior, g0, y, noise=0.1, likelihood_weight=0.0), torch.tensor(0.0), atol=1e-9)
+    assert torch.isclose(dkm_objective(prior, g0, y, noise=0.1, likelihood_weight=0.0), torch.tensor(0.0, dtype=F64), atol=1e-9)
     flat = fit_dkm(g0, y, layers=2, noise=0.1, likelihood_weight=0.0)
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(flat, prior))
     learned = fit_dkm(g0, y, layers=2, noise=0.1)
