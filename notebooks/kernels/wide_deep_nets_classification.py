@@ -175,7 +175,8 @@ agreement = pd.DataFrame(agreement)
 
 # %%
 panels = agreement.groupby(["activation", "kernel"], sort=False)
-fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4), sharey=True)
+fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharey=True)
+axes = axes.ravel()
 palette = dict(zip(list(rules), colors(len(rules))))
 for ax, ((name, kind), part) in zip(axes, panels):
     sns.lineplot(part, x="depth", y="agreement", hue="rule", palette=palette, marker="o", ax=ax, legend=ax is axes[0])
@@ -183,6 +184,7 @@ for ax, ((name, kind), part) in zip(axes, panels):
            ylabel="agreement with the rule")
     ax.axhline(AGREE, color="gray", lw=0.8, ls=":")
     label_log_ticks(ax, sorted(part.depth.unique()))
+axes[-1].set_visible(False)
 fig.tight_layout()
 plt.show()
 
