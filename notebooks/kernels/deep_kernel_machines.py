@@ -157,8 +157,9 @@ for ax, layer in zip(axes, ["layer 1", "layer 2"]):
     ax.axhline(CLOSE, color="gray", lw=0.8, ls=":")
     ax.set(xscale="log", yscale="log", xlabel="width N", ylabel="RMS distance / RMS(DKM - NNGP)", title=layer)
     label_log_ticks(ax, cfg.widths)
-axes[0].legend(fontsize="small")
 fig.tight_layout()
+fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=2, fontsize="small",
+           bbox_to_anchor=(0.5, 0.0))
 plt.show()
 
 # %% tags=["nbval-check-output"]
