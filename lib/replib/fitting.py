@@ -131,3 +131,67 @@ def best_rate_crossings(history, threshold: float, *, samples_per_step: int) -> 
     steps = np.arange(1, history.shape[0] + 1)
     samples = samples_per_step * first_crossing(steps, history.transpose(2, 1, 0), threshold, below=False)
     return int(np.argmin(np.median(samples, axis=1))), samples
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a confidence interval and the name of the method that produced it."""
+
+    value: float
+    ci: tuple[float, float]
+    n: int  # independent units (seeds, draws) behind it
+    method: str  # e.g. "t-interval over 6 seeds", shown in a row's why=
+
+    def contains(self, value: float) -> bool:
+        return self.ci[0] <= value <= self.ci[1]
+
+
+MIN_SEEDS = 5
+MIN_BOOTSTRAP_UNITS = 10
+
+
+def seed_interval(values, *, level: float = 0.95) -> Interval:
+    """Mean of one number per independent seed (or draw) with a Student-t interval.
+
+    Needs at least ``MIN_SEEDS`` (5) values: fewer give intervals too wide to decide anything or, with a
+    bootstrap, far too narrow (3 seeds allow 10 distinct resamples)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size < MIN_SEEDS:
+        raise ValueError(f"an interval over seeds needs >= {MIN_SEEDS} independent values, got {v.size}")
+    if not np.isfinite(v).all():
+        raise ValueError("seed_interval got a non-finite value: decide what a failed run means first")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    mean, sem = float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
+    half = float(stats.t.ppf((1 + level) / 2, v.size - 1)) * sem
+    return Interval(mean, (mean - half, mean + half), int(v.size), f"t-interval over {v.size} seeds")
+
+
+def bootstrap_interval(units, statistic, *, level: float = 0.95, n_boot: int = 2000,
+                       seed: int = 0) -> Interval:
+    """``statistic(units)`` with a percentile-bootstrap interval that resamples whole ``units`` (first
+    axis: seeds, training sets, draws). Needs at least ``MIN_BOOTSTRAP_UNITS`` (10) units; with fewer,
+    use :func:`seed_interval` on one number per unit."""
+    u = np.asarray(units, dtype=float)
+    if u.shape[0] < MIN_BOOTSTRAP_UNITS:
+        raise ValueError(f"a bootstrap needs >= {MIN_BOOTSTRAP_UNITS} units, got {u.shape[0]}: "
+                         "use seed_interval on one number per unit")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, u.shape[0], size=(n_boot, u.shape[0]))
+    boot = np.array([statistic(u[i]) for i in idx], dtype=float)
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(statistic(u)), (float(lo), float(hi)), int(u.shape[0]),
+                    f"bootstrap over {u.shape[0]} units")
+
+
+def replicate_exponents(x, y) -> np.ndarray:
+    """The log-log slope of each replicate row of ``y`` (r, k) against ``x`` (k,): one exponent per seed,
+    to feed :func:`seed_interval` (the honest interval when there are fewer than 10 replicates)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if y.ndim != 2 or y.shape[1] != x.size or x.size < 3:
+        raise ValueError(f"need y of shape (replicates, {x.size}) and >= 3 x values, got {y.shape}")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("a power-law fit needs positive x and y")
+    return _slope_intercept(np.log(x), np.log(y))[0]

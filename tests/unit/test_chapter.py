@@ -81,3 +81,90 @@ def test_timed_rows_keep_wall_clock_numbers_out_of_the_printed_table(capsys):
     out = capsys.readouterr().out
     assert "0.0123" not in out and "timed (see above)" in out
     assert ch.record()["rows"][0]["ours"] == 0.0123 and ch.record()["rows"][0]["timed"] is True
+
+
+def calibrated(headline=True, other=True, control=True, sanity=True):
+    ch = make()
+    ch.check_claim("head", paper=1, ours=1, passed=headline, why="theory", headline=True)
+    ch.check_claim("side", paper=1, ours=1, passed=other, why="theory")
+    ch.control("ctrl", paper=0, ours=0, passed=control, why="ingredient removed")
+    ch.sanity("plumbing", paper=0, ours=0, passed=sanity)
+    ch.paper_claim("the paper's headline", row="head")
+    ch.paper_claim("a claim we skip", tested="not testable here", note="needs a GPU week")
+    return ch
+
+
+@pytest.mark.parametrize("headline, other, control, status", [
+    (True, True, True, "reproduced"),
+    (True, False, True, "partly"),
+    (True, True, False, "partly"),  # the control failed: the headline's check proves nothing alone
+    (False, True, True, "not reproduced"),  # a side row cannot lift a failed headline
+    (False, False, False, "not reproduced"),
+])
+def test_the_headline_decides_and_side_rows_cannot_lift_it(headline, other, control, status):
+    assert calibrated(headline, other, control).status == status
+
+
+@pytest.mark.parametrize("sanity", [True, False])
+def test_a_sanity_row_never_changes_the_status(sanity, capsys):
+    for headline in (True, False):
+        ch = calibrated(headline=headline, sanity=sanity)
+        assert ch.status == ("reproduced" if headline else "not reproduced")
+        ch.verdict()
+        assert ("WARNING: sanity rows failed" in capsys.readouterr().out) is (not sanity)
+
+
+def test_the_method_refuses_rows_without_why_or_headline_and_unlisted_claims():
+    ch = make()
+    with pytest.raises(ValueError, match="why="):
+        ch.check_claim("a", paper=1, ours=1, passed=True, why=" ")
+    ch.check_claim("a", paper=1, ours=1, passed=True, why="theory")
+    ch.control("c", paper=0, ours=0, passed=True, why="removed")
+    with pytest.raises(ValueError, match="headline"):
+        ch.verdict()
+    with pytest.raises(ValueError, match="exactly one"):
+        ch.check_claim("b", paper=1, ours=1, passed=True, why="t", headline=True) or ch.check_claim(
+            "b2", paper=1, ours=1, passed=True, why="t", headline=True)
+    with pytest.raises(ValueError, match="paper_claim"):
+        ch.verdict()
+    with pytest.raises(ValueError, match="note="):
+        ch.paper_claim("x", tested="no")
+    with pytest.raises(ValueError, match="not claim rows"):
+        ch.paper_claim("y", row="nonexistent")
+        ch.verdict()
+    with pytest.raises(ValueError, match="mix"):
+        ch.check("legacy", paper=1, ours=1, passed=True)
+
+
+def test_the_record_carries_headline_claims_kinds_and_other_seeds(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "rec.json"
+    monkeypatch.setenv("REPLIB_RECORD", str(path))
+    monkeypatch.setenv("REPLIB_OTHER_SEEDS", json.dumps([{"seed": 1, "status": "partly", "headline": 0.9}]))
+    ch = calibrated(other=False)
+    ch.verdict()
+    out = capsys.readouterr().out
+    assert "PARTLY · claims tested: 1 of 2" in out and "headline  head" in out
+    rec = json.loads(path.read_text())
+    assert rec["method"] == "calibrated" and rec["headline"] == "head" and rec["basis"] == "paper"
+    assert [r["kind"] for r in rec["rows"]] == ["claim", "claim", "control", "sanity"]
+    assert rec["rows"][0]["why"] == "theory"
+    assert rec["claims"][1] == {"claim": "a claim we skip", "tested": "not testable here", "row": None,
+                                "note": "needs a GPU week"}
+    assert rec["seed_runs"] == [{"seed": 0, "status": "partly", "headline": 1.0},
+                                {"seed": 1, "status": "partly", "headline": 0.9}]
+
+
+def test_an_abstract_only_chapter_is_labelled_our_construction():
+    ch = Chapter("kernels/example", scale="smoke", cite="key", claim="c", basis="abstract")
+    assert calibrated().status_label == "reproduced"
+    ch.check_claim("h", paper=1, ours=1, passed=False, why="t", headline=True)
+    ch.control("c", paper=0, ours=0, passed=True, why="removed")
+    assert ch.status_label == "not reproduced (our construction)"
+    with pytest.raises(ValueError, match="basis"):
+        Chapter("kernels/example", scale="smoke", cite="key", claim="c", basis="blog")
+
+
+def test_html_table_shows_every_column_and_the_why():
+    html = calibrated(control=False).html_table()
+    for text in ("headline", "theory", "ingredient removed", "PARTLY", "claims tested: 1 of 2", "✘"):
+        assert text in html

@@ -73,3 +73,39 @@ def test_best_rate_crossings_picks_the_rate_with_the_smallest_median():
     assert samples.tolist() == [[40.0, 40.0, np.inf], [20.0, 20.0, 20.0]]
     with pytest.raises(ValueError, match="steps, seeds, rates"):
         best_rate_crossings(history[0], 0.5, samples_per_step=10)
+
+
+def test_seed_interval_is_the_student_t_interval_and_needs_five_seeds():
+    from scipy import stats
+
+    from replib.fitting import seed_interval
+
+    v = np.array([1.0, 2.0, 3.0, 4.0, 6.0])
+    got = seed_interval(v, level=0.9)
+    lo, hi = stats.t.interval(0.9, 4, loc=v.mean(), scale=stats.sem(v))
+    assert got.value == pytest.approx(3.2) and got.ci == pytest.approx((lo, hi))
+    assert got.method == "t-interval over 5 seeds" and got.contains(3.0)
+    with pytest.raises(ValueError, match=">= 5"):
+        seed_interval([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="non-finite"):
+        seed_interval([1.0, 2.0, 3.0, 4.0, np.inf])
+
+
+def test_bootstrap_interval_resamples_units_and_refuses_few():
+    from replib.fitting import bootstrap_interval
+
+    rng = np.random.default_rng(0)
+    units = rng.normal(size=(400, 3))
+    got = bootstrap_interval(units, lambda u: u[:, 0].mean())
+    assert got.value == pytest.approx(units[:, 0].mean()) and got.contains(got.value)
+    assert got.ci[1] - got.ci[0] == pytest.approx(2 * 1.96 / 20, rel=0.2)  # 2 z sigma / sqrt(400)
+    with pytest.raises(ValueError, match="seed_interval"):
+        bootstrap_interval(units[:9], np.mean)
+
+
+def test_replicate_exponents_recovers_each_seeds_slope():
+    from replib.fitting import replicate_exponents
+
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    y = np.stack([3 * x**-0.5, 2 * x**-1.0])
+    assert replicate_exponents(x, y) == pytest.approx([-0.5, -1.0])
