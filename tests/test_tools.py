@@ -40,6 +40,19 @@ SEED = 0
 # %%
 raise RuntimeError("this chapter is broken")
 """
+CALIBRATED = HEADER + """
+# %% tags=["parameters"]
+SCALE = "book"  # smoke | book | full
+SEED = 0
+
+# %%
+from replib import Chapter
+ch = Chapter("demo/calibrated", scale=SCALE, seed=SEED, cite="k", claim="c")
+ch.check_claim("h", paper=1.0, ours=float(SEED), passed=SEED == 0, why="t", headline=True)
+ch.control("y", paper=0.0, ours=0.0, passed=True, why="removed")
+ch.paper_claim("the claim", row="h")
+ch.verdict()
+"""
 SLOW = HEADER + """
 # %% tags=["parameters"]
 SCALE = "book"
@@ -54,7 +67,7 @@ time.sleep(60)
 def tree(tmp_path, monkeypatch):
     monkeypatch.setattr(chapters, "NOTEBOOKS", tmp_path / "notebooks")
     monkeypatch.setattr(chapters, "CHAPTERS", tmp_path / "book")
-    for name, text in {"good": GOOD, "bad": BAD, "slow": SLOW}.items():
+    for name, text in {"good": GOOD, "bad": BAD, "slow": SLOW, "calibrated": CALIBRATED}.items():
         (tmp_path / "notebooks" / "demo").mkdir(parents=True, exist_ok=True)
         (tmp_path / "notebooks" / "demo" / f"{name}.py").write_text(text)
     return {c.slug: c for c in chapters.all_chapters()}
@@ -112,3 +125,40 @@ def test_chapters_with_timed_rows_are_recognised_from_their_reference(tree, tmp_
     assert not measures_time(good)
     good.smoke_ref.write_text(json.dumps({"rows": [{"name": "x"}, {"name": "t", "timed": True}]}))
     assert measures_time(good)
+
+
+def test_the_committed_notebook_has_no_injected_cell_and_obeys_an_edited_scale(tree, tmp_path):
+    """Colab and downloaded copies: the parameters cell shows the values used, and editing SCALE there
+    takes effect (papermill's injected cell would silently override it)."""
+    import nbformat
+    import papermill
+
+    good = tree["demo/good"]
+    assert execute(good, "smoke", good.notebook, timeout=120, threads=1, seed=3).ok
+    nb = nbformat.read(good.notebook, as_version=4)
+    assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert params.source == 'SCALE = "smoke"\nSEED = 3'
+    params.source = params.source.replace('"smoke"', '"book"')  # what a reader does in Colab
+    nbformat.write(nb, tmp_path / "edited.ipynb")
+    record = tmp_path / "rec.json"
+    import os
+    os.environ["REPLIB_RECORD"] = str(record)
+    try:
+        papermill.execute_notebook(str(tmp_path / "edited.ipynb"), str(tmp_path / "out.ipynb"),
+                                   kernel_name="python3", progress_bar=False)
+    finally:
+        del os.environ["REPLIB_RECORD"]
+    assert json.loads(record.read_text())["scale"] == "book"
+
+
+def test_other_seeds_run_first_and_land_in_the_seed_0_record(tree, monkeypatch):
+    from tools.execute import main
+
+    monkeypatch.setattr(chapters, "SMOKE_REFS", tree["demo/calibrated"].source.parents[2] / "refs")
+    assert main(["demo/calibrated", "--seeds", "1", "2"]) == 0
+    rec = tree["demo/calibrated"].executed_meta()["record"]
+    assert rec["status"] == "reproduced" and rec["seed"] == 0
+    assert rec["seed_runs"] == [{"seed": 0, "status": "reproduced", "headline": 0.0},
+                                {"seed": 1, "status": "not reproduced", "headline": 1.0},
+                                {"seed": 2, "status": "not reproduced", "headline": 2.0}]

@@ -1,7 +1,13 @@
-"""Generate the replication status table from the verdict records stored in the executed notebooks.
+"""Generate the replication status page and the README table from the verdict records stored in the
+executed notebooks.
 
     python -m tools.status            # write book/status.md and the table in README.md
     python -m tools.status --check    # fail if either is out of date (used by the tests)
+
+Chapters are grouped by part in the order of the table of contents. For each: the status (labelled
+"our construction" when only the abstract could be read), the status at every seed the executor ran,
+how many of the paper's claims the chapter tests, and the book-scale runtime. Chapters whose verdict
+still uses the legacy rows (no headline, no calibrated thresholds) are marked as not yet re-judged.
 """
 
 from __future__ import annotations
@@ -11,13 +17,17 @@ import json
 import re
 import sys
 
+import yaml
+
 from tools.chapters import ROOT, all_chapters
 
 BIB = ROOT / "book" / "references.bib"
+TOC = ROOT / "book" / "_toc.yml"
 STATUS_PAGE = ROOT / "book" / "status.md"
 README = ROOT / "README.md"
 START, END = "<!-- status:start -->", "<!-- status:end -->"
-MARK = {"reproduced": "**reproduced**", "partly": "*partly*", "not reproduced": "**not reproduced**"}
+STATUSES = ("reproduced", "partly", "not reproduced")
+LEGACY = "legacy verdict, not yet re-judged"
 
 
 def bib_entries() -> dict[str, dict[str, str]]:
@@ -45,51 +55,113 @@ def title_of(notebook: dict) -> str:
     return "(untitled)"
 
 
-def rows() -> list[dict]:
-    out = []
+def book_parts() -> list[tuple[str, list[str]]]:
+    """(caption, [slug, ...]) for each part of the table of contents that holds chapters, in book order."""
+    toc = yaml.safe_load(TOC.read_text())
+    parts = []
+    for part in toc["parts"]:
+        slugs = [c["file"].removeprefix("chapters/") for c in part["chapters"]
+                 if c["file"].startswith("chapters/")]
+        if slugs:
+            parts.append((part["caption"], slugs))
+    return parts
+
+
+def chapter_row(slug: str, bib: dict) -> dict:
+    chapter = {c.slug: c for c in all_chapters()}[slug]
+    if not chapter.notebook.exists():
+        return {"slug": slug, "title": slug, "status": "not executed", "label": "not executed"}
+    nb = json.loads(chapter.notebook.read_text())
+    rec = nb["metadata"].get("replib", {}).get("record", {})
+    cite = rec.get("cite", "")
+    status = rec.get("status", "not executed")
+    legacy = rec.get("method", "legacy") == "legacy"
+    claims = rec.get("claims", [])
+    runs = rec.get("seed_runs", [])
+    return {
+        "slug": slug,
+        "title": title_of(nb),
+        "cite": cite,
+        "paper": short_citation(bib[cite]) if cite in bib else cite,
+        "claim": rec.get("claim", ""),
+        "status": status,
+        "label": status + (" (our construction)" if rec.get("basis") == "abstract" else ""),
+        "legacy": legacy,
+        "seeds": seed_summary(runs) if runs else ("SEED 0 only" if not legacy else ""),
+        "coverage": (f"{sum(c['tested'] == 'yes' for c in claims)} of {len(claims)}" if claims else ""),
+        "runtime": f"{rec['runtime_s']:.0f} s" if "runtime_s" in rec else "",
+    }
+
+
+def seed_summary(runs: list[dict]) -> str:
+    """"3 of 3 seeds" when every seed agrees with SEED 0, else each seed's status."""
+    first = next(r["status"] for r in runs if r["seed"] == 0)
+    if all(r["status"] == first for r in runs):
+        return f"same at SEED {', '.join(str(r['seed']) for r in runs)}"
+    return "; ".join(f"SEED {r['seed']}: {r['status']}" for r in runs)
+
+
+def rows() -> list[tuple[str, list[dict]]]:
     bib = bib_entries()
-    for chapter in all_chapters():
-        if not chapter.notebook.exists():
-            out.append({"slug": chapter.slug, "title": chapter.slug, "status": "not executed"})
-            continue
-        nb = json.loads(chapter.notebook.read_text())
-        rec = nb["metadata"].get("replib", {}).get("record", {})
-        cite = rec.get("cite", "")
-        out.append({
-            "slug": chapter.slug,
-            "title": title_of(nb),
-            "cite": cite,
-            "paper": short_citation(bib[cite]) if cite in bib else cite,
-            "claim": rec.get("claim", ""),
-            "status": rec.get("status", "not executed"),
-            "scale": rec.get("scale", ""),
-            "runtime": f"{rec['runtime_s']:.0f} s" if "runtime_s" in rec else "",
-        })
-    return out
+    return [(caption, [chapter_row(s, bib) for s in slugs]) for caption, slugs in book_parts()]
 
 
-def table(link_prefix: str, cite_role: bool) -> str:
-    lines = ["| Chapter | Paper | Claim | Status | Scale | Runtime |", "|---|---|---|---|---|---|"]
-    for r in rows():
-        paper = f"{{cite:t}}`{r['cite']}`" if cite_role and r.get("cite") else r.get("paper", "")
-        chapter = f"[{r['title']}]({link_prefix}{r['slug']}.ipynb)"
-        lines.append(f"| {chapter} | {paper} | {r.get('claim', '')} | {MARK.get(r['status'], r['status'])} "
-                     f"| {r.get('scale', '')} | {r.get('runtime', '')} |")
-    return "\n".join(lines)
+def counts(chapters: list[dict]) -> str:
+    found = [f"{sum(c['status'] == s for c in chapters)} {s}" for s in STATUSES]
+    legacy = sum(c.get("legacy", False) for c in chapters)
+    return ", ".join(found) + (f"; {legacy} on the legacy verdict" if legacy else "")
+
+
+def badge(row: dict) -> str:
+    css = row["status"].replace(" ", "-")
+    return f'<span class="replib-badge replib-{css}">{row["label"]}</span>'
 
 
 def status_page() -> str:
-    counts = {s: sum(r["status"] == s for r in rows()) for s in MARK}
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
-    return (
-        "# Replication status\n\n"
-        "Every chapter ends with a verdict: the paper's prediction beside our measurement, a check that can\n"
-        "fail, and a negative control where the effect must vanish. *Reproduced* means every check and\n"
-        "control passed, *partly* that some did, *not reproduced* that no check of the claim passed.\n"
-        "This page is generated from the verdict records (`python -m tools.status`); do not edit it.\n\n"
-        f"{len(rows())} chapters: {summary}.\n\n"
-        f"{table('chapters/', cite_role=True)}\n"
-    )
+    parts = rows()
+    everything = [c for _, chapters in parts for c in chapters]
+    out = [
+        "# Replication status",
+        "",
+        "Every chapter ends with a verdict: the paper's prediction beside our measurement, with how each",
+        "threshold was derived. One row is the **headline**, the paper's own headline claim; the others",
+        "test further claims, run **negative controls** (the same check with the one ingredient the claim",
+        "needs removed, which must fail) or are **sanity** rows (true by construction; shown, never",
+        "counted). *Reproduced*: the headline, every other claim row and every control passed. *Partly*: the",
+        "headline passed but another claim row or a control failed. *Not reproduced*: the headline failed.",
+        "*Our construction*: only the paper's abstract could be read, so the test is ours.",
+        "Each verdict is run at SEED 0 (the page) and SEED 1 and 2; the seeds column says whether the",
+        "status held. Chapters marked *legacy verdict, not yet re-judged* still carry the older verdict",
+        "(no headline, thresholds not yet calibrated).",
+        "This page is generated from the verdict records (`python -m tools.status`).",
+        "",
+        f"{len(everything)} chapters: {counts(everything)}.",
+    ]
+    for caption, chapters in parts:
+        out += ["", f"## {caption}", "", f"{len(chapters)} chapters: {counts(chapters)}.", ""]
+        for r in chapters:
+            facts = [badge(r)]
+            if r.get("legacy"):
+                facts.append(f"*{LEGACY}*")
+            else:
+                facts += [r["seeds"], f"claims tested: {r['coverage']}"]
+            facts.append(r.get("runtime", ""))
+            paper = f"{{cite:t}}`{r['cite']}`" if r.get("cite") else ""
+            out += [f"- **[{r['title']}](chapters/{r['slug']}.ipynb)** · {paper}  ",
+                    f"  {' · '.join(f for f in facts if f)}  ",
+                    f"  {r.get('claim', '')}"]
+    return "\n".join(out) + "\n"
+
+
+def table() -> str:
+    lines = ["| Chapter | Paper | Status | Seeds | Claims tested | Runtime |", "|---|---|---|---|---|---|"]
+    for caption, chapters in rows():
+        lines.append(f"| **{caption}** | | | | | |")
+        for r in chapters:
+            status = f"**{r['label']}**" + (f" ({LEGACY})" if r.get("legacy") else "")
+            lines.append(f"| [{r['title']}](book/chapters/{r['slug']}.ipynb) | {r.get('paper', '')} | {status} "
+                         f"| {r.get('seeds', '')} | {r.get('coverage', '')} | {r.get('runtime', '')} |")
+    return "\n".join(lines)
 
 
 def readme_text() -> str:
@@ -98,7 +170,7 @@ def readme_text() -> str:
         raise SystemExit(f"README.md lacks the {START} / {END} markers")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table('book/chapters/', cite_role=False)}\n{END}{tail}"
+    return f"{head}{START}\n{table()}\n{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
