@@ -56,3 +56,12 @@ def test_status_page_and_bibliography_are_built(html):
         assert f"{chapter.slug}.html" in status
     bib = (html / "bibliography.html").read_text()
     assert "Jacot" in bib
+
+
+def test_every_chapter_page_has_its_header_from_the_verdict_record(html):
+    for chapter in all_chapters():
+        page = (html / "chapters" / f"{chapter.slug}.html").read_text()
+        header = re.search(r'<p class="replib-header">(.*?)</p>', page, flags=re.S)
+        assert header, f"{chapter.slug}: no chapter header"
+        status = chapter.executed_meta()["record"]["status"]
+        assert f">{status}" in header.group(1) and ".py source" in header.group(1), chapter.slug

@@ -6,7 +6,7 @@ import pytest
 
 import tools.chapters as chapters
 from tools.execute import execute
-from tools.regression import compare, measures_time
+from tools.regression import calibrate, compare, format_problems, measures_time
 
 HEADER = """# ---
 # jupyter:
@@ -95,25 +95,44 @@ def test_a_failing_or_interrupted_chapter_leaves_no_notebook(tree):
     assert not list(bad.notebook.parent.glob("*.partial")) if bad.notebook.parent.exists() else True
 
 
-def test_regression_compares_numbers_with_a_tolerance_and_statuses_exactly():
-    ref = {"status": "reproduced", "rows": [
-        {"name": "a", "kind": "check", "paper": -0.5, "ours": -0.5, "passed": True, "ci": [-0.6, -0.4]}]}
-    same = json.loads(json.dumps(ref))
-    same["rows"][0]["ours"] = -0.50001
-    assert compare(same, ref) == []
-    moved = json.loads(json.dumps(ref))
-    moved["rows"][0]["ours"], moved["status"] = -0.45, "partly"
-    assert len(compare(moved, ref)) == 2
+def _rec(status="reproduced", ours=-0.5, passed=True, ci=(-0.6, -0.4), timed=False):
+    return {"slug": "demo/x", "seed": 0, "status": status, "rows": [
+        {"name": "a", "kind": "claim", "paper": -0.5, "ours": ours, "passed": passed, "ci": list(ci),
+         "timed": timed, "headline": True}]}
+
+
+def test_calibration_sets_each_tolerance_from_the_spread_across_configurations():
+    records = {"default": _rec(), "two-threads": _rec(ours=-0.5002, ci=(-0.6, -0.4001)),
+               "mkl-compatible": _rec(ours=-0.4999), "mkl-avx2": _rec()}
+    ref = calibrate(records)
+    row = ref["rows"][0]
+    assert row["spread"]["ours"] == pytest.approx(2e-4) and row["tol"]["ours"] == pytest.approx(1e-3)
+    assert row["tol"]["ci_lo"] == pytest.approx(0.6e-6)  # no spread seen: the floor
+    assert compare(_rec(ours=-0.5009), ref) == []  # inside 5 x the spread
+    off = compare(_rec(ours=-0.502), ref)  # a real change: 2e-3, twice the tolerance
+    assert [(p["row"], p["field"]) for p in off] == [("a", "ours")] and off[0]["off"] == pytest.approx(2)
+    text = format_problems("demo/x", off)
+    assert "tolerance" in text and "2.0 x tol" in text and "-0.502" in text
+
+
+def test_a_knife_edge_row_is_not_judged_at_smoke_and_a_flipping_status_is_an_error():
+    records = {"default": _rec(), "two-threads": _rec(passed=False), "mkl-compatible": _rec(),
+               "mkl-avx2": _rec()}
+    ref = calibrate(records)
+    assert ref["rows"][0]["passed"] is None and "not judged at smoke" in ref["rows"][0]["note"]
+    assert compare(_rec(passed=False), ref) == []
+    records["two-threads"] = _rec(status="partly")
+    with pytest.raises(ValueError, match="status flips"):
+        calibrate(records)
+    moved = compare(_rec(status="partly"), calibrate({k: _rec() for k in records}))
+    assert [p["field"] for p in moved] == ["status"]
 
 
 def test_timed_rows_are_compared_by_pass_fail_only():
-    ref = {"status": "reproduced", "rows": [
-        {"name": "t", "kind": "check", "paper": "0", "ours": 0.01, "passed": True, "ci": [0.0, 0.02], "timed": True}]}
-    noisy = json.loads(json.dumps(ref))
-    noisy["rows"][0]["ours"], noisy["rows"][0]["ci"] = 0.07, [0.03, 0.1]
-    assert compare(noisy, ref) == []
-    noisy["rows"][0]["passed"] = False
-    assert len(compare(noisy, ref)) == 1
+    ref = calibrate({k: _rec(ours=0.01, ci=(0.0, 0.02), timed=True) for k in
+                     ("default", "two-threads", "mkl-compatible", "mkl-avx2")})
+    assert compare(_rec(ours=0.07, ci=(0.03, 0.1), timed=True), ref) == []
+    assert len(compare(_rec(ours=0.07, passed=False, timed=True), ref)) == 1
 
 
 def test_chapters_with_timed_rows_are_recognised_from_their_reference(tree, tmp_path, monkeypatch):
@@ -162,3 +181,38 @@ def test_other_seeds_run_first_and_land_in_the_seed_0_record(tree, monkeypatch):
     assert rec["seed_runs"] == [{"seed": 0, "status": "reproduced", "headline": 0.0},
                                 {"seed": 1, "status": "not reproduced", "headline": 1.0},
                                 {"seed": 2, "status": "not reproduced", "headline": 2.0}]
+
+
+def test_nbval_ignores_last_digits_but_catches_a_changed_verdict(tree, tmp_path):
+    """The README's nbval check, on a committed notebook: the same verdict with other last digits (another
+    CPU) passes; a verdict whose pass/fail or status changed fails."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    from tools.chapters import ROOT
+
+    good = tree["demo/calibrated"]
+    assert execute(good, "book", good.notebook, timeout=120, threads=1).ok
+
+    def nbval(nb) -> subprocess.CompletedProcess:
+        path = tmp_path / "check.ipynb"
+        nbformat.write(nb, path)
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                               "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+                               "--rootdir", str(tmp_path), str(path)],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    nb = nbformat.read(good.notebook, as_version=4)
+    cell = next(c for c in nb.cells if "ch.verdict()" in c.source)
+    cell.metadata.setdefault("tags", []).append("nbval-check-output")
+    assert nbval(nb).returncode == 0, "an unchanged notebook passes"
+    data = cell.outputs[0]["data"]
+    moved = data["text/plain"].replace("1      0     yes", "1      1e-09 yes", 1)  # last digits moved
+    assert moved != data["text/plain"]
+    data["text/plain"] = moved
+    assert nbval(nb).returncode == 0
+    data["text/plain"] = data["text/plain"].replace("REPRODUCED", "PARTLY")  # the verdict changed
+    failed = nbval(nb)
+    assert failed.returncode != 0 and "PARTLY" in failed.stdout

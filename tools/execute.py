@@ -48,9 +48,10 @@ class Result:
 
 
 def execute(chapter: ChapterFiles, scale: str, out: Path, timeout: int, threads: int, seed: int = 0,
-            other_seeds: list[dict] | None = None) -> Result:
+            other_seeds: list[dict] | None = None, env: dict[str, str] | None = None) -> Result:
     """Run one chapter at ``scale`` and ``seed``; on success its executed notebook is at ``out``.
-    ``other_seeds`` (verdicts at other seeds) is handed to the chapter for its record and run info."""
+    ``other_seeds`` (verdicts at other seeds) is handed to the chapter for its record and run info;
+    ``env`` adds environment variables (e.g. the numerical configurations of ``tools.regression``)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="replib-exec-") as tmp:
         tmp = Path(tmp)
@@ -65,7 +66,7 @@ def execute(chapter: ChapterFiles, scale: str, out: Path, timeout: int, threads:
             "MKL_NUM_THREADS": str(threads),
             "REPLIB_OTHER_SEEDS": json.dumps(other_seeds or []),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "lib"), os.environ.get("PYTHONPATH")])),
-        }
+        } | (env or {})
         cmd = [sys.executable, "-m", "papermill", str(src_nb), str(run_nb), "-p", "SCALE", scale, "-p", "SEED", str(seed),
                "-k", "python3", "--cwd", str(chapter.source.parent), "--no-progress-bar", "--log-level", "ERROR"]
         # A session of its own, so a timeout kills papermill *and* its kernel.
@@ -167,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     def run(chapter: ChapterFiles) -> Result:
         out = (args.out / f"{chapter.slug}.ipynb") if args.out else chapter.notebook
         others = []
-        for seed in (args.seeds if args.scale == "book" and args.out is None else []):
+        # Legacy verdicts (ch.check rows) keep no seed_runs: do not spend two book runs on them.
+        legacy = "ch.check(" in chapter.source.read_text()
+        for seed in (args.seeds if args.scale == "book" and args.out is None and not legacy else []):
             with tempfile.TemporaryDirectory() as tmp:
                 r = execute(chapter, args.scale, Path(tmp) / "nb.ipynb", args.timeout, threads, seed=seed)
                 print(f"{'ok  ' if r.ok else 'FAIL'} {chapter.slug} ({args.scale}, SEED {seed}, "

@@ -274,14 +274,17 @@ class Chapter:
         """
         status = self.status
         self._validate_claims()
+        smoke = ("\n(smoke scale: a plumbing check of the code, not the replication; the book scale "
+                 "judges the claim)") if self.scale == "smoke" else ""
         if self._legacy():  # the pre-method output, unchanged until the chapter is re-judged
             print(self.table())
-            print(f"\nVerdict ({self.scale} scale): {status.upper()}")
+            print(f"\nVerdict ({self.scale} scale): {status.upper()}{smoke}")
             self._write_record()
             return
         text = self.table() + f"\n\nVerdict ({self.scale} scale): {self.status_label.upper()}"
         if self.claims:
             text += f" · claims tested: {sum(c.tested == 'yes' for c in self.claims)} of {len(self.claims)}"
+        text += smoke
         broken = [r.name for r in self.rows if r.kind == "sanity" and not r.passed]
         if broken:
             text += f"\nWARNING: sanity rows failed (a bug, not a verdict): {', '.join(broken)}"
