@@ -134,6 +134,13 @@ class StackedMLP(torch.nn.Module):
             if layer < self.depth:
                 a = phi(h) * self.mask[:, None, :] if self._padded else phi(h)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations φ(h^L) on inputs ``x`` — the readout's input — of shape
+        (E, n, width) (padded units are zero). The output is ``features(x) @ readout`` times the readout's
+        multiplier and output scale, plus its bias."""
+        *_, (a, _) = self._layers(x)
+        return a
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Outputs on inputs ``x`` of shape (n, d_in), shared by all members, or (E, n, d_in)."""
         *_, (_, out) = self._layers(x)

@@ -113,11 +113,26 @@ def test_mup_keeps_feature_updates_of_order_one_as_width_grows():
     for par in ("mup", "ntk"):
         for width in (64, 1024):
             net = StackedMLP(8, [width], 2, parametrisation=par, generator=G(width))
-            before = list(net._layers(x))[-1][0].detach()
+            before = net.features(x).detach()
             train(net, x, y, steps=10, lr=0.5)
-            after = list(net._layers(x))[-1][0].detach()
+            after = net.features(x).detach()
             change[par, width] = float((after - before).norm() / before.norm())
     assert 0.5 < change["mup", 1024] / change["mup", 64] < 2  # width-independent
     assert change["ntk", 1024] / change["ntk", 64] < 0.4  # ~ (64/1024)^(1/2) = 0.25
     with pytest.raises(ValueError, match="one width"):
         StackedMLP(8, [16, 32], 1, parametrisation="mup")
+
+
+@pytest.mark.parametrize("parametrisation", ["ntk", "standard", "mup"])
+def test_features_are_the_readout_input(parametrisation):
+    x = torch.randn(20, 5, generator=G(12))
+    widths = [24, 24] if parametrisation == "mup" else [16, 24]
+    net = StackedMLP(5, widths, 2, parametrisation=parametrisation, bias_var=0.1,
+                     output_scale=[1.0, 0.5], generator=G(13))
+    phi = net.features(x)
+    assert phi.shape == (2, 20, 24)
+    if parametrisation != "mup":
+        assert (phi[0, :, 16:] == 0).all()  # padded units of the narrower member
+    readout = phi @ net.weights[-1] * net.multipliers[:, -1, None, None]
+    readout = (readout + net.biases[-1] * net.bias_multipliers[-1]) * net.output_scale[:, None, None]
+    assert torch.allclose(readout.squeeze(-1), net(x), atol=1e-5)
