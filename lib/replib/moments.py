@@ -9,8 +9,11 @@ instead of O(draws · width²) for explicit weight matrices.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Iterator
 
+import numpy as np
 import torch
 
 from replib.nets import ACTIVATIONS
@@ -43,6 +46,34 @@ def preactivation_moments(*, width: int, depth: int, draws: int, activation: str
     return out
 
 
+def hidden_features(x: torch.Tensor, *, width: int, draws: int, activation: str = "relu",
+                    weight_var: float = 2.0, generator: torch.Generator | None = None,
+                    max_elements: int = 2**23) -> Iterator[torch.Tensor]:
+    """Hidden features of ``draws`` one-hidden-layer networks with explicit Gaussian weights, in chunks.
+
+    Each network draws its first-layer weights W ~ N(0, ``weight_var``/d) (width × d) and returns
+    sqrt(``weight_var``/width) · φ(W x) at every row of ``x`` (P, d); a readout v ~ N(0, s²) then gives
+    the outputs Φ v, whose covariance given W is s² Φ Φᵀ (the empirical NNGP kernel). Yields float64
+    tensors (m, P, width) whose m sum to ``draws``; a chunk holds about ``max_elements`` numbers, so
+    memory stays bounded at any width and number of draws. Tensors live on ``x``'s device.
+    """
+    if width < 1 or draws < 1:
+        raise ValueError(f"width and draws must be positive, got {width}, {draws}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if x.ndim != 2:
+        raise ValueError(f"x must be (inputs, d), got shape {tuple(x.shape)}")
+    phi = ACTIVATIONS[activation][0]
+    x = x.to(torch.float64)
+    n_in, d = x.shape
+    chunk = max(1, max_elements // (width * max(n_in, d)))
+    for start in range(0, draws, chunk):
+        m = min(chunk, draws - start)
+        w = torch.randn(m, width, d, generator=generator, dtype=torch.float64, device=x.device)
+        h = torch.einsum("mwd,pd->mpw", w, x).mul_((weight_var / d) ** 0.5)
+        yield phi(h).mul_((weight_var / width) ** 0.5)
+
+
 @dataclass(frozen=True)
 class Estimate:
     value: float
@@ -73,3 +104,127 @@ def excess_kurtosis(moments: torch.Tensor, *, n_boot: int = 400, level: float = 
     q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64)
     lo, hi = torch.quantile(boots, q, dim=1)
     return [Estimate(float(values[i]), (float(lo[i]), float(hi[i]))) for i in range(len(values))]
+
+
+def _pairs(n_inputs: int) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(n_inputs) for b in range(a, n_inputs)]
+
+
+def mlp_pair_moments(x: torch.Tensor, *, width: int, depth: int, draws: int,
+                     activation: str = "relu", weight_var: float = 2.0,
+                     generator: torch.Generator | None = None,
+                     max_elements: int = 2**24) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-network neuron averages of random MLPs with explicit Gaussian weight matrices.
+
+    Every network draws W₁ ~ N(0, ``weight_var``/d) and W_ℓ ~ N(0, ``weight_var``/width)
+    (width × width, zero biases) and computes z₁ = W₁x, z_{ℓ+1} = W_{ℓ+1} φ(z_ℓ) at the rows of
+    ``x`` (P, d). For the P(P+1)/2 input pairs (a ≤ b) it returns, per network and layer,
+    ``s`` = (1/n) Σ_i z_{i;a} z_{i;b}, shape (draws, depth, pairs), and
+    ``q`` = (1/n) Σ_i z_{i;a} z_{i;b} z_{i;c} z_{i;d}, shape (draws, depth, pairs, pairs).
+    Networks are simulated in chunks of about ``max_elements`` weights (float32 matmuls,
+    float64 averages); tensors live on ``x``'s device.
+    """
+    if width < 1 or depth < 1 or draws < 1:
+        raise ValueError(f"width, depth and draws must be positive, got {width}, {depth}, {draws}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    phi = ACTIVATIONS[activation][0]
+    n_in, d = x.shape
+    pairs = _pairs(n_in)
+    ia = torch.tensor([a for a, _ in pairs], device=x.device)
+    ib = torch.tensor([b for _, b in pairs], device=x.device)
+    xf = x.to(torch.float32)
+    s_all = torch.empty(draws, depth, len(pairs), dtype=torch.float64, device=x.device)
+    q_all = torch.empty(draws, depth, len(pairs), len(pairs), dtype=torch.float64,
+                        device=x.device)
+    chunk = max(1, max_elements // (width * max(width, d)))
+    for start in range(0, draws, chunk):
+        m = min(chunk, draws - start)
+        w = torch.randn(m, width, d, generator=generator, device=x.device)
+        z = torch.einsum("mwd,pd->mwp", w, xf).mul_((weight_var / d) ** 0.5)
+        for layer in range(depth):
+            if layer:
+                w = torch.randn(m, width, width, generator=generator, device=x.device)
+                z = torch.bmm(w, phi(z)).mul_((weight_var / width) ** 0.5)
+            prod = (z[:, :, ia] * z[:, :, ib]).double()  # (m, n, pairs)
+            s_all[start:start + m, layer] = prod.mean(1)
+            q_all[start:start + m, layer] = torch.einsum("mip,miq->mpq", prod, prod) / width
+    return s_all, q_all
+
+
+def vertex_estimate(s: torch.Tensor, q: torch.Tensor, width: int) -> torch.Tensor:
+    """The four-point vertex V_{(ab)(cd)} = n · (E[z_{i;a} z_{i;b} z_{j;c} z_{j;d}] −
+    E[z_a z_b] E[z_c z_d]) over distinct neurons i ≠ j, estimated from the outputs of
+    :func:`mlp_pair_moments` (one unbiased U-statistic per network, averaged over networks).
+    Returns (depth, pairs, pairs)."""
+    n = width
+    cross = (n * n * s[..., :, None] * s[..., None, :] - n * q) / (n * (n - 1))
+    mean_s = s.mean(0)
+    return n * (cross.mean(0) - mean_s[..., :, None] * mean_s[..., None, :])
+
+
+def _gauss_expect(fn, kernel: torch.Tensor, nodes: int = 96) -> torch.Tensor:
+    """E[fn(z)] for z ~ N(0, kernel) (P = 1 or 2), by quadrature: Gauss–Hermite in one
+    dimension; in two, a uniform grid in the angle and Gauss–Laguerre in r²/2 (exact in r for
+    homogeneous activations such as ReLU). Differentiable in ``kernel``."""
+    if kernel.shape[-1] == 1:
+        u, wts = np.polynomial.hermite_e.hermegauss(2 * nodes)
+        u = torch.tensor(u, dtype=torch.float64)
+        wts = torch.tensor(wts / wts.sum(), dtype=torch.float64)
+        z = kernel[0, 0].sqrt() * u[:, None]
+        return (fn(z) * wts.reshape(-1, *[1] * (fn(z).ndim - 1))).sum(0)
+    s, ws = np.polynomial.laguerre.laggauss(nodes // 2)
+    theta = torch.arange(16 * nodes, dtype=torch.float64) * (2 * math.pi / (16 * nodes))
+    r = torch.tensor(np.sqrt(2 * s), dtype=torch.float64)
+    u = torch.stack([torch.outer(r, theta.cos()), torch.outer(r, theta.sin())], -1)
+    z = (u.reshape(-1, 2) @ torch.linalg.cholesky(kernel).T)
+    wts = (torch.tensor(ws, dtype=torch.float64)[:, None] / len(theta)).expand(
+        len(r), len(theta)).reshape(-1)
+    vals = fn(z)
+    return (vals * wts.reshape(-1, *[1] * (vals.ndim - 1))).sum(0)
+
+
+def vertex_recursion(x: torch.Tensor, *, depth: int, activation: str = "relu",
+                     weight_var: float = 2.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Leading-order (1/n) kernel and four-point vertex of a deep MLP at one or two inputs.
+
+    The kernel follows K_{ℓ+1} = C_W ⟨φ_a φ_b⟩_{K_ℓ}; the vertex, defined by
+    n · Cov(Ĝ_{ab}, Ĝ_{cd}) of the layer's stochastic kernel Ĝ, follows the recursion of
+    Roberts, Yaida & Hanin (PDLT, Ch. 4) for equal widths:
+    V_{ℓ+1} = C_W² Cov_{K_ℓ}(φ_a φ_b, φ_c φ_d) + C_W² J_ℓ V_ℓ J_ℓᵀ, with J_ℓ the Jacobian of
+    ⟨φ_a φ_b⟩_K in the kernel's unique entries, and V₁ = 0. Returns kernels (depth, P, P) and
+    vertices (depth, pairs, pairs) over the pairs a ≤ b, in float64 (zero bias).
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    phi = ACTIVATIONS[activation][0]
+    x = x.to(torch.float64).cpu()
+    n_in, d = x.shape
+    if n_in not in (1, 2):
+        raise ValueError(f"vertex_recursion takes one or two inputs, got {n_in}")
+    pairs = _pairs(n_in)
+    ia, ib = [a for a, _ in pairs], [b for _, b in pairs]
+
+    def to_matrix(vec):  # unique entries (pairs a <= b) -> symmetric matrix
+        if n_in == 1:
+            return vec.reshape(1, 1)
+        return torch.stack([torch.stack([vec[0], vec[1]]), torch.stack([vec[1], vec[2]])])
+
+    def second(vec):  # <φ_a φ_b> for every pair, as a function of the kernel's unique entries
+        return _gauss_expect(lambda z: phi(z)[:, ia] * phi(z)[:, ib], to_matrix(vec))
+
+    kern = weight_var * x @ x.T / d
+    vec = torch.stack([kern[a, b] for a, b in pairs])
+    vertex = torch.zeros(len(pairs), len(pairs), dtype=torch.float64)
+    kernels, vertices = [kern], [vertex]
+    for _ in range(depth - 1):
+        k = to_matrix(vec)
+        prods = lambda z: phi(z)[:, ia] * phi(z)[:, ib]  # noqa: E731
+        m2 = _gauss_expect(prods, k)
+        m4 = _gauss_expect(lambda z: prods(z)[:, :, None] * prods(z)[:, None, :], k)
+        jac = torch.autograd.functional.jacobian(second, vec)
+        vertex = weight_var**2 * (m4 - torch.outer(m2, m2) + jac @ vertex @ jac.T)
+        vec = weight_var * m2
+        kernels.append(to_matrix(vec))
+        vertices.append(vertex)
+    return torch.stack(kernels), torch.stack(vertices)
