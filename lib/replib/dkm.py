@@ -15,12 +15,14 @@ G_ℓ = K(G_{ℓ−1}): no representation learning.
 
 - :func:`gram_kernel`, :func:`nngp_grams` — the kernel of a Gram matrix; the prior (NNGP) Gram matrices.
 - :func:`dkm_objective`, :func:`fit_dkm` — the objective and its maximiser (L-BFGS over Cholesky factors).
-- :func:`sample_dgp` — Langevin sampling of a finite-width DGP's features; returns posterior-mean Grams.
+- :func:`sample_dgp_chains` — Langevin sampling of a finite-width DGP's features, summarised per chain
+  (time-averaged Gram matrices and posterior variances); :func:`sample_dgp` — their mean over chains.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -31,7 +33,7 @@ def gram_kernel(g: torch.Tensor, *, lengthscale: float = 1.0, floor: float = 0.1
     """K(G) = (1 − floor)·exp(−‖f_i − f_j‖² / 2ℓ²) + floor·I, the distances read off the Gram matrix G (..., P, P)."""
     diag = g.diagonal(dim1=-2, dim2=-1)
     sq = diag[..., :, None] + diag[..., None, :] - 2 * g
-    eye = torch.eye(g.shape[-1], dtype=g.dtype)
+    eye = torch.eye(g.shape[-1], dtype=g.dtype, device=g.device)
     return (1 - floor) * torch.exp(-sq / (2 * lengthscale**2)) + floor * eye
 
 
@@ -51,7 +53,7 @@ def _kl(g: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 def log_likelihood(g_last: torch.Tensor, y: torch.Tensor, noise: float) -> torch.Tensor:
     """log N(Y; 0, K(G_L) + σ² I), summed over the output columns of y (P, outputs)."""
-    cov = gram_kernel(g_last) + noise * torch.eye(y.shape[0], dtype=y.dtype)
+    cov = gram_kernel(g_last) + noise * torch.eye(y.shape[0], dtype=y.dtype, device=y.device)
     chol = torch.linalg.cholesky(cov)
     alpha = torch.cholesky_solve(y, chol)
     return -0.5 * ((y * alpha).sum((-2, -1)) + y.shape[1] * (2 * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
@@ -96,27 +98,41 @@ def fit_dkm(g0: torch.Tensor, y: torch.Tensor, *, layers: int, noise: float, lik
     return [g.detach() for g in _grams_from(params)]
 
 
-def sample_dgp(g0: torch.Tensor, y: torch.Tensor, *, width: int, layers: int, noise: float, likelihood_scale: float,
-               steps: int, burn_in: int, step_size: float, chains: int, generator: torch.Generator,
-               desc: str | None = None) -> list[torch.Tensor]:
-    """Posterior-mean Gram matrices of a width-N DGP, by unadjusted Langevin dynamics on its features.
+@dataclass
+class DGPSamples:
+    """Per-chain summaries of a Langevin run: ``mean[ℓ]`` (chains, P, P) is each chain's time-averaged Gram
+    matrix of layer ℓ+1 after burn-in; ``var[ℓ]`` (chains,) is each chain's posterior variance of that
+    Gram matrix over time, averaged over its P² entries (how far one sample strays from the chain's mean)."""
+
+    mean: list[torch.Tensor]
+    var: list[torch.Tensor]
+
+
+def sample_dgp_chains(g0: torch.Tensor, y: torch.Tensor, *, width: int, layers: int, noise: float,
+                      likelihood_scale: float, steps: int, burn_in: int, step_size: float, chains: int,
+                      generator: torch.Generator, desc: str | None = None) -> DGPSamples:
+    """Unadjusted Langevin dynamics on the features of a width-N DGP, summarised per chain.
 
     The target is log p(F_1..F_L) + likelihood_scale · log P(Y | G_L): likelihood_scale = N is the
     representation-learning limit's scaling (the outputs replicated N times), 1 the ordinary one. Each
     layer's step is preconditioned by a fixed matrix, its NNGP prior covariance M_ℓ:
     F ← F + h M ∇ log π + √(2h) chol(M) ξ. ``chains`` independent chains start from prior draws and run
-    as one batch; Gram matrices are averaged over chains and the steps after ``burn_in``.
+    as one batch; each chain's Gram matrices are averaged over the steps after ``burn_in``.
     """
     if not 0 <= burn_in < steps or step_size <= 0 or width < 1 or chains < 1:
         raise ValueError(f"need 0 <= burn_in < steps, step_size > 0, width >= 1, chains >= 1; got burn_in={burn_in}, "
                          f"steps={steps}, step_size={step_size}, width={width}, chains={chains}")
-    p, dtype = g0.shape[0], g0.dtype
+    p, dtype, device = g0.shape[0], g0.dtype, g0.device
     precond = nngp_grams(g0, layers)  # M_ℓ = K(G_{ℓ−1}) at the NNGP: layer ℓ's prior covariance there
     roots = [torch.linalg.cholesky(m) for m in precond]
-    features = [roots[0] @ torch.randn(chains, p, width, generator=generator, dtype=dtype)]
+
+    def noise_like(shape):
+        return torch.randn(shape, generator=generator, dtype=dtype, device=device)
+
+    features = [roots[0] @ noise_like((chains, p, width))]
     for _ in range(layers - 1):
         cov = gram_kernel(features[-1] @ features[-1].transpose(-1, -2) / width)
-        features.append(torch.linalg.cholesky(cov) @ torch.randn(chains, p, width, generator=generator, dtype=dtype))
+        features.append(torch.linalg.cholesky(cov) @ noise_like((chains, p, width)))
 
     def log_target(fs):
         grams = [f @ f.transpose(-1, -2) / width for f in fs]
@@ -127,14 +143,28 @@ def sample_dgp(g0: torch.Tensor, y: torch.Tensor, *, width: int, layers: int, no
             total = total - width * chol.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         return total.sum(), grams
 
-    sums = [torch.zeros(p, p, dtype=dtype) for _ in range(layers)]
+    sums = [torch.zeros(chains, p, p, dtype=dtype, device=device) for _ in range(layers)]
+    squares = [torch.zeros(chains, p, p, dtype=dtype, device=device) for _ in range(layers)]
     for t in range(steps) if desc is None else progress(range(steps), desc=desc):
         fs = [f.requires_grad_(True) for f in features]
         value, grams = log_target(fs)
         grads = torch.autograd.grad(value, fs)
         if t >= burn_in:
-            sums = [s + g.detach().mean(0) for s, g in zip(sums, grams)]
-        features = [(f.detach() + step_size * m @ g
-                     + math.sqrt(2 * step_size) * r @ torch.randn(f.shape, generator=generator, dtype=dtype))
+            sums = [s + g.detach() for s, g in zip(sums, grams)]
+            squares = [q + g.detach() ** 2 for q, g in zip(squares, grams)]
+        features = [(f.detach() + step_size * m @ g + math.sqrt(2 * step_size) * r @ noise_like(f.shape))
                     for f, g, m, r in zip(fs, grads, precond, roots)]
-    return [s / (steps - burn_in) for s in sums]
+    kept = steps - burn_in
+    means = [s / kept for s in sums]
+    var = [(q / kept - m**2).clamp_min(0).mean((-2, -1)) for q, m in zip(squares, means)]
+    return DGPSamples(means, var)
+
+
+def sample_dgp(g0: torch.Tensor, y: torch.Tensor, *, width: int, layers: int, noise: float, likelihood_scale: float,
+               steps: int, burn_in: int, step_size: float, chains: int, generator: torch.Generator,
+               desc: str | None = None) -> list[torch.Tensor]:
+    """Posterior-mean Gram matrices of a width-N DGP: :func:`sample_dgp_chains` averaged over its chains."""
+    run = sample_dgp_chains(g0, y, width=width, layers=layers, noise=noise, likelihood_scale=likelihood_scale,
+                            steps=steps, burn_in=burn_in, step_size=step_size, chains=chains,
+                            generator=generator, desc=desc)
+    return [m.mean(0) for m in run.mean]

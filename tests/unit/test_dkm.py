@@ -52,3 +52,21 @@ def test_langevin_without_likelihood_samples_the_prior():
     with pytest.raises(ValueError):
         sample_dgp(g0, y, width=4, layers=2, noise=0.1, likelihood_scale=1.0, steps=10, burn_in=10, step_size=0.1,
                    chains=1, generator=g)
+
+
+def test_per_chain_summaries_average_to_sample_dgp_and_the_prior_variance_is_wishart():
+    """sample_dgp is the chain average of sample_dgp_chains (same draws); with no likelihood, layer 1's
+    features are N(0, K) columns, so a Gram entry's variance is (K_ii K_jj + K_ij²)/N, times
+    1/(1 − h/2)² for unadjusted Langevin with step h (its stationary covariance is K/(1 − h/2))."""
+    from replib.dkm import sample_dgp_chains
+
+    g0, y, _ = problem(points=6)
+    kwargs = dict(width=32, layers=2, noise=0.1, likelihood_scale=0.0, steps=1500, burn_in=300,
+                  step_size=0.2, chains=6)
+    run = sample_dgp_chains(g0, y, generator=torch.Generator().manual_seed(3), **kwargs)
+    pooled = sample_dgp(g0, y, generator=torch.Generator().manual_seed(3), **kwargs)
+    assert [m.shape for m in run.mean] == [(6, 6, 6)] * 2 and [v.shape for v in run.var] == [(6,)] * 2
+    assert all(torch.allclose(m.mean(0), p, atol=1e-12) for m, p in zip(run.mean, pooled))
+    k = gram_kernel(g0)
+    wishart = float(((k.diagonal()[:, None] * k.diagonal()[None, :] + k**2) / 32).mean())
+    assert abs(float(run.var[0].mean()) / (wishart / (1 - 0.2 / 2) ** 2) - 1) < 0.1
