@@ -178,9 +178,9 @@ def test_other_seeds_run_first_and_land_in_the_seed_0_record(tree, monkeypatch):
     assert main(["demo/calibrated", "--seeds", "1", "2"]) == 0
     rec = tree["demo/calibrated"].executed_meta()["record"]
     assert rec["status"] == "reproduced" and rec["seed"] == 0
-    assert rec["seed_runs"] == [{"seed": 0, "status": "reproduced", "headline": 0.0},
-                                {"seed": 1, "status": "not reproduced", "headline": 1.0},
-                                {"seed": 2, "status": "not reproduced", "headline": 2.0}]
+    assert rec["seed_runs"] == [{"seed": 0, "status": "reproduced", "headline": 0.0, "failed": []},
+                                {"seed": 1, "status": "not reproduced", "headline": 1.0, "failed": ["h"]},
+                                {"seed": 2, "status": "not reproduced", "headline": 2.0, "failed": ["h"]}]
 
 
 def test_nbval_ignores_last_digits_but_catches_a_changed_verdict(tree, tmp_path):

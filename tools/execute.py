@@ -126,10 +126,13 @@ def _tidy(nb) -> None:
 
 
 def seed_run(result: Result) -> dict:
-    """The part of a run's verdict that the SEED 0 record keeps: seed, status, headline number."""
+    """The part of a run's verdict that the SEED 0 record keeps: seed, status, headline number, and
+    the claim and control rows that failed (so a reader sees why another seed's status differs)."""
     rec = nbformat.read(result.output, as_version=4).metadata["replib"]["record"]
     head = next((r for r in rec["rows"] if r.get("headline")), None)
-    return {"seed": rec["seed"], "status": rec["status"], "headline": head["ours"] if head else None}
+    failed = [r["name"] for r in rec["rows"] if r["kind"] in ("claim", "control") and not r["passed"]]
+    return {"seed": rec["seed"], "status": rec["status"], "headline": head["ours"] if head else None,
+            "failed": failed}
 
 
 def _last_error(stderr: str) -> str:

@@ -320,7 +320,9 @@ class Chapter:
         }
         others = other_seed_runs()
         if others:
-            mine = {"seed": self.seed, "status": self.status, "headline": _plain(self.headline.ours)}
+            failed = [r.name for r in self.rows if r.kind in ("claim", "control") and not r.passed]
+            mine = {"seed": self.seed, "status": self.status, "headline": _plain(self.headline.ours),
+                    "failed": failed}
             rec["seed_runs"] = sorted([mine, *others], key=lambda r: r["seed"])
         return rec
 
@@ -353,7 +355,8 @@ class Chapter:
 
 def other_seed_runs() -> list[dict]:
     """Verdicts of the same chapter at other seeds, handed over by the executor (``--seeds``) in
-    ``REPLIB_OTHER_SEEDS`` as a JSON list of {"seed", "status", "headline"}; [] when run alone."""
+    ``REPLIB_OTHER_SEEDS`` as a JSON list of {"seed", "status", "headline", "failed"}; [] when run
+    alone."""
     text = os.environ.get("REPLIB_OTHER_SEEDS", "")
     return json.loads(text) if text else []
 

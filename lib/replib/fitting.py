@@ -195,3 +195,18 @@ def replicate_exponents(x, y) -> np.ndarray:
     if (x <= 0).any() or (y <= 0).any():
         raise ValueError("a power-law fit needs positive x and y")
     return _slope_intercept(np.log(x), np.log(y))[0]
+
+
+def jackknife_interval(statistic, units: int, *, level: float = 0.95) -> Interval:
+    """Delete-one-unit jackknife for a statistic of pooled units (chains, batches of networks):
+    ``statistic(keep)`` gets the indices of the units to pool. The pseudo-values
+    ``n·θ − (n−1)·θ₋ᵢ`` are the bias-corrected estimate's replicates; their t-interval
+    (:func:`seed_interval`) is the jackknife interval. Use it when the quantity of interest is a
+    function of a pooled average (a distance of the mean over chains), which no single unit estimates."""
+    if units < MIN_SEEDS:
+        raise ValueError(f"a jackknife needs >= {MIN_SEEDS} units, got {units}")
+    idx = np.arange(units)
+    full = float(statistic(idx))
+    pseudo = [units * full - (units - 1) * float(statistic(np.delete(idx, i))) for i in idx]
+    out = seed_interval(pseudo, level=level)
+    return Interval(out.value, out.ci, units, f"delete-one jackknife t-interval over {units} units")

@@ -139,7 +139,8 @@ def test_the_method_refuses_rows_without_why_or_headline_and_unlisted_claims():
 def test_the_record_carries_headline_claims_kinds_and_other_seeds(tmp_path, monkeypatch, capsys):
     path = tmp_path / "rec.json"
     monkeypatch.setenv("REPLIB_RECORD", str(path))
-    monkeypatch.setenv("REPLIB_OTHER_SEEDS", json.dumps([{"seed": 1, "status": "partly", "headline": 0.9}]))
+    monkeypatch.setenv("REPLIB_OTHER_SEEDS", json.dumps([{"seed": 1, "status": "partly", "headline": 0.9,
+                                                          "failed": ["ctrl"]}]))
     ch = calibrated(other=False)
     ch.verdict()
     out = capsys.readouterr().out
@@ -150,8 +151,8 @@ def test_the_record_carries_headline_claims_kinds_and_other_seeds(tmp_path, monk
     assert rec["rows"][0]["why"] == "theory"
     assert rec["claims"][1] == {"claim": "a claim we skip", "tested": "not testable here", "row": None,
                                 "note": "needs a GPU week"}
-    assert rec["seed_runs"] == [{"seed": 0, "status": "partly", "headline": 1.0},
-                                {"seed": 1, "status": "partly", "headline": 0.9}]
+    assert rec["seed_runs"] == [{"seed": 0, "status": "partly", "headline": 1.0, "failed": ["side"]},
+                                {"seed": 1, "status": "partly", "headline": 0.9, "failed": ["ctrl"]}]
 
 
 def test_an_abstract_only_chapter_is_labelled_our_construction():

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from replib.fitting import best_rate_crossings, fit_power_law, first_crossing, sample_complexity
+from replib.fitting import (best_rate_crossings, fit_power_law, first_crossing, sample_complexity,
+                            seed_interval)
 
 
 def test_an_exact_power_law_is_recovered():
@@ -109,3 +110,19 @@ def test_replicate_exponents_recovers_each_seeds_slope():
     x = np.array([1.0, 2.0, 4.0, 8.0])
     y = np.stack([3 * x**-0.5, 2 * x**-1.0])
     assert replicate_exponents(x, y) == pytest.approx([-0.5, -1.0])
+
+
+def test_jackknife_interval_removes_the_bias_of_a_squared_mean():
+    from replib.fitting import jackknife_interval
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(loc=1.0, size=(2000, 8))  # 2000 experiments with 8 units each
+    naive = np.array([u.mean() ** 2 for u in x]).mean()  # biased up by var / 8
+    jack = np.array([jackknife_interval(lambda keep, u=u: u[keep].mean() ** 2, 8).value
+                     for u in x[:400]]).mean()
+    assert naive == pytest.approx(1 + 1 / 8, abs=0.03) and jack == pytest.approx(1.0, abs=0.05)
+    got = jackknife_interval(lambda keep: x[0][keep].mean(), 8)  # linear: the t-interval itself
+    want = seed_interval(x[0])
+    assert got.value == pytest.approx(want.value) and got.ci == pytest.approx(want.ci)
+    with pytest.raises(ValueError, match=">= 5"):
+        jackknife_interval(np.mean, 3)
