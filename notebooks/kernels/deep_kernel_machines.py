@@ -62,7 +62,7 @@ import torch
 
 from replib import Chapter
 from replib.dkm import dkm_objective, fit_dkm, nngp_grams, sample_dgp_chains
-from replib.fitting import replicate_exponents, seed_interval
+from replib.fitting import jackknife_interval, replicate_exponents, seed_interval
 from replib.plotting import colors, label_log_ticks, use_book_style
 
 ch = Chapter("kernels/deep_kernel_machines", scale=SCALE, seed=SEED, cite="yang2023dkm",
@@ -155,14 +155,13 @@ for scaling, widths in SCALINGS.items():
             steps=cfg.steps, burn_in=cfg.burn_in, step_size=STEP, chains=cfg.chains,
             generator=gen, desc=f"{scaling}, N = {width}")
         for layer in range(LAYERS):
-            means[scaling, width, layer] = out.mean[layer].mean(0)
+            means[scaling, width, layer] = out.mean[layer]  # (chains, P, P)
             for chain in range(cfg.chains):
                 g = out.mean[layer][chain]
                 runs.append(dict(
                     scaling=scaling, N=width, layer=f"layer {layer + 1}", chain=chain,
                     to_dkm=float(rms(g, dkm[layer])) / gap[layer],
                     to_nngp=float(rms(g, nngp[layer])) / gap[layer],
-                    to_alt=float(rms(g, alt[layer])) / gap[layer],
                     var=float(out.var[layer][chain])))
 runs = pd.DataFrame(runs)
 LIMIT, CONTROL = SCALINGS
@@ -176,9 +175,10 @@ LIMIT, CONTROL = SCALINGS
 # %%
 order = torch.argsort(y[:, 0]).cpu()
 panels = {"NNGP (prior)": nngp[1], "DKM": dkm[1],
-          f"DGP, N = {cfg.widths[-1]}, likelihood x N": means[LIMIT, cfg.widths[-1], 1],
+          f"DGP, N = {cfg.widths[-1]}, likelihood x N":
+              means[LIMIT, cfg.widths[-1], 1].mean(0),
           f"DGP, N = {cfg.control_widths[-1]}, likelihood x 1":
-              means[CONTROL, cfg.control_widths[-1], 1]}
+              means[CONTROL, cfg.control_widths[-1], 1].mean(0)}
 top = float(max(p.max() for p in panels.values()))
 fig, axes = plt.subplots(1, 4, figsize=(16, 4))
 for ax, (title, g) in zip(axes, panels.items()):
@@ -255,10 +255,13 @@ plt.show()
 # %% [markdown]
 # ## Verdict
 #
-# * **Headline: wide DGPs match the DKM.** At the largest width, in both layers, one
-#   chain's posterior-mean Gram matrix lies within `TOL` = 0.1 of the DKM (in units of
-#   the DKM's distance from the NNGP): the upper end of the t-interval over the eight
-#   chains must be below 0.1.
+# * **Headline: wide DGPs match the DKM.** At the largest width, in both layers, the
+#   posterior-mean Gram matrix (pooled over the eight chains) lies within `TOL` = 0.1 of
+#   the DKM (in units of the DKM's distance from the NNGP): the upper end of its
+#   delete-one-chain jackknife interval must be below 0.1. (A first version scored one
+#   chain's distance, which adds that chain's own Monte-Carlo error, about half the
+#   tolerance, to the quantity the paper speaks of, the posterior mean; it failed by
+#   that error. The one-chain distance is printed in the headline's why.)
 # * **The distance falls with the width:** one log-log slope per chain across the
 #   widths, whose t-interval must lie below zero.
 # * **The posterior concentrates:** the per-chain slope of the posterior variance
@@ -279,6 +282,16 @@ def widest(scaling, column, widths):
     return max(fits, key=lambda f: f.ci[1])
 
 
+def pooled(scaling, targets, widths):
+    """Worse layer at the largest width: distance of the posterior mean pooled over the
+    chains to ``targets`` (per layer), with a delete-one-chain jackknife interval."""
+    fits = [jackknife_interval(
+        lambda keep, k=k: float(rms(means[scaling, widths[-1], k][keep].mean(0),
+                                    targets[k])) / gap[k], cfg.chains)
+        for k in range(LAYERS)]
+    return max(fits, key=lambda f: f.ci[1])
+
+
 def slopes(scaling, column, widths):
     """Per layer: the t-interval of the per-chain log-log slopes of ``column``."""
     out = {}
@@ -288,9 +301,8 @@ def slopes(scaling, column, widths):
     return out
 
 
-head = widest(LIMIT, "to_dkm", cfg.widths)
-pooled = max(float(rms(means[LIMIT, cfg.widths[-1], k], dkm[k])) / gap[k]
-             for k in range(LAYERS))
+head = pooled(LIMIT, dkm, cfg.widths)
+one_chain = widest(LIMIT, "to_dkm", cfg.widths)
 at_widest = runs[(runs.scaling == LIMIT) & (runs.N == cfg.widths[-1])]
 mc = float(at_widest.groupby("layer").to_dkm.std().max())
 falls = max(slopes(LIMIT, "to_dkm", cfg.widths).values(), key=lambda f: f.ci[1])
@@ -300,14 +312,14 @@ conc_hi = max(f.ci[1] for f in conc.values())
 conc_worst = max(conc.values(), key=lambda f: abs(f.value + 1))
 prior = max(slopes(CONTROL, "to_nngp", cfg.control_widths).values(),
             key=lambda f: f.ci[1])
-ctrl = widest(CONTROL, "to_dkm", cfg.control_widths)
-power = widest(LIMIT, "to_alt", cfg.widths)
+ctrl = pooled(CONTROL, dkm, cfg.control_widths)
+power = pooled(LIMIT, alt, cfg.widths)
 N_MAX, N_CTRL = cfg.widths[-1], cfg.control_widths[-1]
 ch.paper_claim("In the Bayesian representation-learning limit, a DGP's posterior "
                "Gram matrices are given by the maximiser of the DKM objective, and "
                "wide finite DGPs match it (the paper's comparison of wide DGPs with "
                "the DKM)",
-               row=f"distance to the DKM, N = {N_MAX} (worse layer, one chain)")
+               row=f"distance to the DKM, N = {N_MAX} (worse layer, pooled chains)")
 ch.paper_claim("The match improves as the width grows (the same comparison across "
                "widths)",
                row="distance to the DKM falls with N (slope, worse layer)")
@@ -327,13 +339,14 @@ ch.paper_claim("The same limit extends to Bayesian neural networks, whose poster
                "are not Gaussian (appendices)", tested="no",
                note="only DGPs are sampled here")
 ch.check_claim(
-    f"distance to the DKM, N = {N_MAX} (worse layer, one chain)",
+    f"distance to the DKM, N = {N_MAX} (worse layer, pooled chains)",
     paper=f"-> 0 (<= {TOL})", ours=head.value, ci=head.ci, passed=head.ci[1] <= TOL,
     headline=True,
-    why=f"tolerance {TOL} of the DKM-NNGP distance; the upper end of the t-interval "
-        f"over {head.n} chains must be below it. A chain's own Monte-Carlo error "
-        f"(spread between chains) is {mc:.3f}, so the tolerance is resolvable; the "
-        f"mean over all chains is {pooled:.3f} away")
+    why=f"stated tolerance {TOL} of the DKM-NNGP distance; the posterior mean pooled "
+        f"over the chains, {head.method}, whose upper end must be below it. One "
+        f"chain's Monte-Carlo error (spread between chains) is {mc:.3f}; one chain "
+        f"alone is {one_chain.value:.3f} "
+        f"[{one_chain.ci[0]:.3f}, {one_chain.ci[1]:.3f}] away")
 ch.check_claim("distance to the DKM falls with N (slope, worse layer)", paper="< 0",
                ours=falls.value, ci=falls.ci, passed=falls.ci[1] < 0,
                why=f"theory: the distance goes to 0; one log-log slope per chain over "
@@ -354,14 +367,14 @@ ch.check_claim("likelihood x 1: distance to the NNGP falls with N (slope, worse 
                    f"prior; one log-log slope per chain over "
                    f"N = {cfg.control_widths[0]}..{N_CTRL}, t-interval over {prior.n} "
                    f"chains must lie below 0")
-ch.control(f"likelihood x 1: distance to the DKM, N = {N_CTRL} (worse layer, one "
-           f"chain)",
+ch.control(f"likelihood x 1: distance to the DKM, N = {N_CTRL} (worse layer, pooled "
+           f"chains)",
            paper=f"does not match (> {TOL})", ours=ctrl.value, ci=ctrl.ci,
            passed=not ctrl.ci[1] <= TOL,
            why="the headline test with the one ingredient removed (the likelihood's "
                "scaling with N), same sampler and widths: it must fail")
 ch.control(f"distance to the DKM of a likelihood x {ALT_WEIGHT}, N = {N_MAX} (worse "
-           f"layer)",
+           f"layer, pooled chains)",
            paper=f"does not match (> {TOL})", ours=power.value, ci=power.ci,
            passed=not power.ci[1] <= TOL,
            why=f"power against a small effect of known size: that kernel machine is "
@@ -385,8 +398,9 @@ ch.verdict()
 #   is simply larger (more widths, longer chains), not the paper's settings.
 # * **Sampler.** Unadjusted Langevin dynamics with a fixed step has a small bias, and a
 #   chain of a few thousand correlated steps carries Monte-Carlo error. The headline
-#   measures one chain's distance, which includes that error, so it is conservative: the
-#   mean over all chains sits closer to the DKM (given under the headline row).
+#   pools the eight chains; the Monte-Carlo error left in the pooled mean still adds to
+#   its distance (the jackknife removes the first-order part of that bias), so the test
+#   is conservative.
 # * **Sparse DKMs and the comparison with NNs.** The paper's inducing-point DKM and its
 #   appendix on Bayesian neural networks are not reproduced.
 
