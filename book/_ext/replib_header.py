@@ -1,6 +1,7 @@
 """Sphinx extension: a header under each chapter's title, read from the verdict record that
 ``tools.execute`` stored in the executed notebook (status, seeds, claims tested, scale, runtime, the
-paper's link, the chapter's files). The notebook itself is not changed; only the rendered page."""
+paper's link, the chapter's files), and the verdict cell's code folded behind a toggle so the table
+comes first. The notebook itself is not changed; only the rendered page."""
 
 from __future__ import annotations
 
@@ -60,6 +61,10 @@ def add_header(app, docname: str, source: list[str]) -> None:
     bib = (Path(app.srcdir) / "references.bib").read_text()
     repo = app.config.html_theme_options.get("repository_url", "").rstrip("/")
     header = header_html(record, docname.removeprefix("chapters/"), repo, paper_link(bib, record["cite"]))
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "nbval-check-output" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"])
