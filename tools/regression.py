@@ -9,7 +9,9 @@ ATen's vector width, 1 and 2 threads: what differs between a reader's CPU and ou
 verdict row, the reference value (the ``default`` run), the spread seen across the configurations, and
 the tolerance ``max(K * spread, floor)``. A row whose pass/fail flips between configurations is a knife
 edge at smoke scale: the reference says it is not judged there (``passed: null``) and the book scale
-judges it. A status that flips is an error: the chapter's smoke scale must be made decisive.
+judges it. A status that flips with such rows is not judged at smoke scale either (``status: null``,
+said in ``status_note``): the chapter's smoke scale should be made decisive, and until then every other
+row's pass/fail is still compared.
 
 Comparison: statuses exactly, pass/fail exactly (where judged), numbers within their row's tolerance;
 rows marked ``timed`` (wall-clock) by pass/fail only. Smoke runs use one thread per chapter unless a
@@ -88,9 +90,6 @@ def calibrate(records: dict[str, dict]) -> dict:
     """A smoke reference from the same chapter's records under every configuration (``default`` first)."""
     ref_rec = records["default"]
     statuses = {name: rec["status"] for name, rec in records.items()}
-    if len(set(statuses.values())) > 1:
-        raise ValueError(f"{ref_rec['slug']}: the smoke status flips with the numerics {statuses}; "
-                         "make the smoke scale decisive (more data, or a row not judged at smoke scale)")
     rows = []
     for row in ref_rec["rows"]:
         seen = [next(r for r in rec["rows"] if r["name"] == row["name"]) for rec in records.values()]
@@ -106,7 +105,16 @@ def calibrate(records: dict[str, dict]) -> dict:
         out["spread"] = spread
         out["tol"] = {k: max(K * spread[k], RTOL_FLOOR * abs(v), ATOL_FLOOR) for k, v in nums.items()}
         rows.append(out)
-    return {"slug": ref_rec["slug"], "scale": "smoke", "seed": ref_rec["seed"], "status": ref_rec["status"],
+    status, note = ref_rec["status"], ""
+    if len(set(statuses.values())) > 1:
+        edges = [r["name"] for r in rows if r["passed"] is None]
+        if not edges:
+            raise ValueError(f"{ref_rec['slug']}: the smoke status flips with the numerics {statuses} "
+                             "although no row does")
+        status, note = None, (f"not judged at smoke scale: the status follows the knife-edge rows "
+                              f"{edges} ({statuses}); every other row's pass/fail is compared")
+    return {"slug": ref_rec["slug"], "scale": "smoke", "seed": ref_rec["seed"], "status": status,
+            "status_note": note,
             "configs": {name: {"env": env, "threads": t} for name, (env, t) in CONFIGS.items()},
             "tolerance_rule": f"max({K} x spread across configs, {RTOL_FLOOR:g} x |value|, {ATOL_FLOOR:g})",
             "rows": rows}
@@ -122,7 +130,7 @@ def compare(record: dict, ref: dict) -> list[dict]:
         problems.append({"row": row, "field": field, "ours": ours, "reference": want, "tolerance": tol,
                          "off": off})
 
-    if record["status"] != ref["status"]:
+    if ref["status"] is not None and record["status"] != ref["status"]:
         problem("(status)", "status", record["status"], ref["status"])
     rows, ref_rows = {r["name"]: r for r in record["rows"]}, {r["name"]: r for r in ref["rows"]}
     for name in sorted(rows.keys() ^ ref_rows.keys()):
