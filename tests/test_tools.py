@@ -220,3 +220,10 @@ def test_nbval_ignores_last_digits_but_catches_a_changed_verdict(tree, tmp_path)
     data["text/plain"] = data["text/plain"].replace("REPRODUCED", "PARTLY")  # the verdict changed
     failed = nbval(nb)
     assert failed.returncode != 0 and "PARTLY" in failed.stdout
+
+
+def test_calibration_refuses_row_names_that_change_with_the_numerics():
+    moved = _rec()
+    moved["rows"][0]["name"] = "a (0.61)"
+    with pytest.raises(ValueError, match="row names change"):
+        calibrate({"default": _rec(), "two-threads": moved, "mkl-compatible": _rec(), "mkl-avx2": _rec()})

@@ -90,6 +90,10 @@ def calibrate(records: dict[str, dict]) -> dict:
     """A smoke reference from the same chapter's records under every configuration (``default`` first)."""
     ref_rec = records["default"]
     statuses = {name: rec["status"] for name, rec in records.items()}
+    names = {name: sorted(r["name"] for r in rec["rows"]) for name, rec in records.items()}
+    if any(n != names["default"] for n in names.values()):
+        raise ValueError(f"{ref_rec['slug']}: verdict row names change with the numerics (a measured "
+                         "number in a row's name?); names must be fixed text")
     rows = []
     for row in ref_rec["rows"]:
         seen = [next(r for r in rec["rows"] if r["name"] == row["name"]) for rec in records.values()]
