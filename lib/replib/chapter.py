@@ -362,7 +362,7 @@ def other_seed_runs() -> list[dict]:
 
 
 def _kind_label(row: Row) -> str:
-    return "headline" if row.headline else {"check": "check"}.get(row.kind, row.kind)
+    return "headline" if row.headline else row.kind
 
 
 def _show(text: str, html_text: str) -> None:
