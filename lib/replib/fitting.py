@@ -210,3 +210,90 @@ def jackknife_interval(statistic, units: int, *, level: float = 0.95) -> Interva
     pseudo = [units * full - (units - 1) * float(statistic(np.delete(idx, i))) for i in idx]
     out = seed_interval(pseudo, level=level)
     return Interval(out.value, out.ci, units, f"delete-one jackknife t-interval over {units} units")
+
+
+@dataclass(frozen=True)
+class RateSelectedCrossing:
+    """Samples until the median over seeds of a training metric reaches a threshold, at the best rate.
+
+    ``boot`` holds the same quantity on seed-bootstrap resamples, each with its own best rate (``inf``
+    where no rate's median got there), so the interval carries the cost of choosing the rate."""
+
+    n: float  # samples at the best rate (inf if no rate's median reached the threshold)
+    rate: int  # index of the best rate
+    per_rate: np.ndarray  # (rates,) samples for every rate
+    ci: tuple[float, float]
+    boot: np.ndarray  # (n_boot,)
+    method: str
+
+    def contains(self, value: float) -> bool:
+        return self.ci[0] <= value <= self.ci[1]
+
+
+def _median_crossings(history: np.ndarray, threshold: float, below: bool, sustained: bool) -> np.ndarray:
+    """First step (1-based; inf if never) at which the median over seeds reaches ``threshold``.
+    ``history`` is (steps, ..., seeds, rates); returns (..., rates)."""
+    med = np.median(history, axis=-2)  # (steps, ..., rates)
+    ok = med <= threshold if below else med >= threshold
+    if sustained:  # reached and never left again: the last step at which it was out, plus one
+        ok = np.flip(np.logical_and.accumulate(np.flip(ok, 0), axis=0), 0)
+    steps = np.arange(1, ok.shape[0] + 1, dtype=float).reshape((-1,) + (1,) * (ok.ndim - 1))
+    return np.where(ok.any(0), np.where(ok, steps, np.inf).min(0), np.inf)
+
+
+def rate_selected_crossing(history, threshold: float, *, samples_per_step: int, below: bool = False,
+                           sustained: bool = False, level: float = 0.95, n_boot: int = 1000,
+                           seed: int = 0) -> RateSelectedCrossing:
+    """Samples needed for a learning-rate sweep's metric to reach ``threshold``, measured on the median.
+
+    ``history`` is the metric after every step, (steps, seeds, rates) (e.g. overlaps from
+    :func:`replib.layerwise.learning_rate_sweep`). At each step we take the median over seeds of the
+    *current* value (not each seed's first touch, which rewards seeds that touch the threshold and fall
+    back); a rate's crossing is the first step at which that median reaches the threshold (≥, or ≤ with
+    ``below``; with ``sustained`` it must stay there to the end of the record). The best rate is the one
+    with the earliest crossing. The interval is a percentile bootstrap over seeds that re-selects the rate
+    inside every resample. Needs ≥ 10 seeds.
+    """
+    h = np.asarray(history, dtype=float)
+    if h.ndim != 3 or samples_per_step < 1:
+        raise ValueError(f"need a (steps, seeds, rates) history and samples_per_step >= 1, got shape "
+                         f"{h.shape} and {samples_per_step}")
+    if h.shape[1] < MIN_BOOTSTRAP_UNITS:
+        raise ValueError(f"a bootstrap over seeds needs >= {MIN_BOOTSTRAP_UNITS} seeds, got {h.shape[1]}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    per_rate = samples_per_step * _median_crossings(h, threshold, below, sustained)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, h.shape[1], size=(n_boot, h.shape[1]))
+    chunks = max(1, int(h.size * n_boot // 20_000_000))  # ~160 MB of resampled history at a time
+    boot = np.concatenate([samples_per_step * _median_crossings(h[:, i], threshold, below, sustained).min(-1)
+                           for i in np.array_split(idx, min(chunks, n_boot))])
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")  # inf-safe
+    best = int(np.argmin(per_rate))
+    return RateSelectedCrossing(float(per_rate[best]), best, per_rate, (float(lo), float(hi)), boot,
+                                f"bootstrap over {h.shape[1]} seeds, rate re-selected in each resample")
+
+
+def crossing_exponent(x, crossings, *, level: float = 0.95) -> Interval:
+    """Log-log slope of :func:`rate_selected_crossing` results against ``x`` (e.g. the dimension), with
+    the interval from pairing their (independent) bootstrap resamples. A resample in which some x never
+    reached the threshold has no slope; if more than half the interval's tail mass is such resamples the
+    horizon was too short and this raises."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size < 3 or len(crossings) != x.size or (x <= 0).any():
+        raise ValueError(f"need >= 3 positive x values and one crossing per x, got {x.size} and {len(crossings)}")
+    n = np.array([c.n for c in crossings])
+    if not np.isfinite(n).all():
+        raise ValueError(f"the median never reached the threshold at x = {x[~np.isfinite(n)].tolist()}: "
+                         "run longer")
+    boot = np.stack([c.boot for c in crossings], axis=-1)  # (n_boot, k)
+    finite = np.isfinite(boot).all(-1)
+    missing = 1 - finite.mean()
+    if missing > (1 - level) / 4:
+        raise ValueError(f"{missing:.1%} of the bootstrap resamples never reached the threshold at some x: "
+                         "run longer before fitting an exponent")
+    slopes, _ = _slope_intercept(np.log(x), np.log(boot[finite]))
+    lo, hi = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
+    slope = float(_slope_intercept(np.log(x), np.log(n))[0])
+    return Interval(slope, (float(lo), float(hi)), len(crossings[0].boot),
+                    f"{crossings[0].method}, resamples paired across x")

@@ -126,3 +126,57 @@ def test_jackknife_interval_removes_the_bias_of_a_squared_mean():
     assert got.value == pytest.approx(want.value) and got.ci == pytest.approx(want.ci)
     with pytest.raises(ValueError, match=">= 5"):
         jackknife_interval(np.mean, 3)
+
+
+def test_rate_selected_crossing_uses_the_median_of_the_current_value():
+    from replib.fitting import rate_selected_crossing
+
+    steps, seeds = 6, 11
+    history = np.zeros((steps, seeds, 2))  # (steps, seeds, rates)
+    # rate 0: every seed touches 1 at step 2 and falls back; 6 of 11 seeds reach it for good at step 5
+    history[1, :, 0] = 1.0
+    history[4:, :6, 0] = 1.0
+    # rate 1: 6 of 11 seeds through at step 4 and stay
+    history[3:, :6, 1] = 1.0
+    c = rate_selected_crossing(history, 0.5, samples_per_step=10, n_boot=400)
+    assert c.per_rate.tolist() == [20.0, 40.0]  # first step at which the median is >= 0.5
+    s = rate_selected_crossing(history, 0.5, samples_per_step=10, sustained=True, n_boot=400)
+    assert s.per_rate.tolist() == [50.0, 40.0] and s.rate == 1 and s.n == 40.0
+    # resamples with a minority of the 6 good seeds have no crossing at any rate
+    assert np.isinf(s.boot).any() and s.ci[1] == np.inf
+    assert s.contains(40.0)
+    with pytest.raises(ValueError, match="10 seeds"):
+        rate_selected_crossing(history[:, :5], 0.5, samples_per_step=10)
+    with pytest.raises(ValueError, match="steps, seeds, rates"):
+        rate_selected_crossing(history[0], 0.5, samples_per_step=10)
+
+
+def test_rate_selection_inside_the_bootstrap_widens_nothing_when_one_rate_dominates():
+    from replib.fitting import rate_selected_crossing
+
+    rng = np.random.default_rng(0)
+    t = np.arange(1, 201)[:, None, None]
+    k = rng.uniform(0.02, 0.04, size=(1, 20, 1)) * np.array([1.0, 0.25])  # rate 1 is 4x slower
+    history = 1 - np.exp(-k * t)
+    c = rate_selected_crossing(history, 0.5, samples_per_step=1, below=False)
+    assert c.rate == 0 and (np.isfinite(c.boot).all())
+    assert c.ci[0] <= c.n <= c.ci[1]
+    assert 0.69 / 0.04 - 1 <= c.ci[0] and c.ci[1] <= 0.69 / 0.02 + 1
+
+
+def test_crossing_exponent_recovers_a_power_law_across_dimensions():
+    from replib.fitting import crossing_exponent, rate_selected_crossing
+
+    rng = np.random.default_rng(1)
+    dims = np.array([16, 32, 64, 128])
+    crossings = []
+    for i, d in enumerate(dims):
+        t = np.arange(1, 4 * d**1.5 + 1)[:, None, None]
+        rate = rng.uniform(0.8, 1.25, size=(1, 16, 1)) / d**1.5 * np.array([1.0, 0.5, 2.0])
+        crossings.append(rate_selected_crossing(1 - np.exp(-rate * t), 0.5, samples_per_step=1,
+                                                n_boot=300, seed=i))
+    fit = crossing_exponent(dims, crossings)
+    assert fit.value == pytest.approx(1.5, abs=0.05) and fit.contains(1.5)
+    assert all(c.rate == 2 for c in crossings)  # the fastest rate wins at every d
+    with pytest.raises(ValueError, match="one crossing per x"):
+        crossing_exponent(dims[:3], crossings)
