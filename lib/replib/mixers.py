@@ -8,6 +8,10 @@ inputs 1..t only). Leading axes are batch and heads.
 - :func:`delta_rule_recurrent` — DeltaNet's S_t = S_{t−1}(I − β_t k_t k_tᵀ) + β_t v_t k_tᵀ, one step at a time.
 - :func:`delta_rule_chunked` — the same outputs, chunk by chunk: within a chunk everything is a matrix
   product, and only the L/C chunk-boundary states are sequential (Yang et al., 2024).
+- :func:`delta_rule_fused_recurrent` — the recurrent form as a training baseline: the
+  step loop compiled (TorchScript), with its own reverse-time backward pass (L
+  sequential steps both ways, no autograd graph per step), the CPU analogue of a fused
+  recurrent kernel.
 """
 
 from __future__ import annotations
@@ -89,8 +93,85 @@ def delta_rule_chunked(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: 
     scores = (qc @ kc.transpose(-1, -2)) * _causal_mask(chunk, q.device)
     state = q.new_zeros(*lead, dv, dk)
     out = []
-    for i in range(n):
-        u = u_tilde[..., i, :, :] - w[..., i, :, :] @ state.transpose(-1, -2)
-        out.append(qc[..., i, :, :] @ state.transpose(-1, -2) + scores[..., i, :, :] @ u)
-        state = state + u.transpose(-1, -2) @ kc[..., i, :, :]
+    # unbind once: indexing chunk i inside the loop would make autograd build a
+    # full-size gradient for every chunk in the backward pass
+    chunks = (t.unbind(-3) for t in (qc, kc, u_tilde, w, scores))
+    for qi, ki, ui, wi, si in zip(*chunks):
+        u = ui - wi @ state.transpose(-1, -2)
+        out.append(qi @ state.transpose(-1, -2) + si @ u)
+        state = state + u.transpose(-1, -2) @ ki
     return torch.cat(out, -2)
+
+
+@torch.jit.script
+def _recurrent_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                       beta: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    # q, k (n, L, dk), v (n, L, dv), beta (n, L) -> outputs, u_t (n, L, dv), final state
+    state = q.new_zeros(q.shape[0], v.shape[-1], k.shape[-1])
+    out, us = [], []
+    for t in range(q.shape[1]):
+        kt = k[:, t].unsqueeze(-1)
+        u = (v[:, t].unsqueeze(-1) - torch.bmm(state, kt)) * beta[:, t, None, None]
+        state = torch.baddbmm(state, u, kt.transpose(1, 2))
+        out.append(torch.bmm(state, q[:, t].unsqueeze(-1)))
+        us.append(u)
+    return torch.cat(out, -1).transpose(1, 2), torch.cat(us, -1).transpose(1, 2), state
+
+
+@torch.jit.script
+def _recurrent_backward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                        beta: torch.Tensor, u: torch.Tensor, state: torch.Tensor,
+                        grad_out: torch.Tensor) -> list[torch.Tensor]:
+    # reverse-time sweep: G = dloss/dS_t; S_{t-1} = S_t - u_t k_tᵀ rebuilt on the way
+    grad = torch.zeros_like(state)
+    dq, dk, dv, dbeta = [], [], [], []
+    for t in range(q.shape[1] - 1, -1, -1):
+        qt, kt, do, ut = (x[:, t].unsqueeze(-1) for x in (q, k, grad_out, u))
+        bt = beta[:, t, None, None]
+        grad = torch.baddbmm(grad, do, qt.transpose(1, 2))
+        dq.append(torch.bmm(state.transpose(1, 2), do))
+        state = torch.baddbmm(state, ut, kt.transpose(1, 2), alpha=-1.0)  # S_{t-1}
+        du = torch.bmm(grad, kt)
+        dk.append(torch.bmm(grad.transpose(1, 2), ut)
+                  - bt * torch.bmm(state.transpose(1, 2), du))
+        dv.append(bt * du)
+        dbeta.append((du * (v[:, t].unsqueeze(-1) - torch.bmm(state, kt))).sum(1))
+        grad = torch.baddbmm(grad, bt * du, kt.transpose(1, 2), alpha=-1.0)
+    grads = [torch.cat(g[::-1], -1).transpose(1, 2) for g in (dq, dk, dv)]
+    return grads + [torch.cat(dbeta[::-1], -1)]
+
+
+class _FusedRecurrent(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q, k, v, beta):
+        out, u, state = _recurrent_forward(q, k, v, beta)
+        ctx.save_for_backward(q, k, v, beta, u, state)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return tuple(_recurrent_backward(*ctx.saved_tensors, grad_out.contiguous()))
+
+
+def delta_rule_fused_recurrent(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                               beta: torch.Tensor) -> torch.Tensor:
+    """:func:`delta_rule_recurrent`'s outputs and gradients, by a recurrent kernel.
+
+    The forward loop runs compiled (TorchScript) and keeps only the
+    u_t = β_t (v_t − S_{t−1} k_t) and the final state; the backward pass is its own
+    reverse-time recurrence: with G_t = ∂loss/∂S_t, G_t ← G_t + ∂o_t q_tᵀ,
+    ∂u_t = G_t k_t, G_{t−1} = G_t (I − β_t k_t k_tᵀ), and S_{t−1} = S_t − u_t k_tᵀ
+    rebuilt on the way back. Both passes take L sequential steps: this is the recurrent
+    baseline the chunked form is timed against (autograd through
+    :func:`delta_rule_recurrent` would record a graph node per operation and step).
+    Rebuilding the states costs accuracy in low precision over very long sequences.
+    """
+    _check_qkv(q, k, v)
+    if beta.shape != q.shape[:-1]:
+        raise ValueError(f"beta must have shape {tuple(q.shape[:-1])}, "
+                         f"got {tuple(beta.shape)}")
+    lead = q.shape[:-2]
+    flat = [t.reshape(-1, *t.shape[len(lead):]).contiguous() for t in (q, k, v, beta)]
+    out = _FusedRecurrent.apply(*flat)
+    return out.reshape(*lead, *out.shape[-2:])
