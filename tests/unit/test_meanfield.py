@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from replib.meanfield import _features, ridge_fit, train_two_timescale
+from replib.meanfield import _features, paper_dynamics, ridge_fit, train_two_timescale
 
 G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
 
@@ -82,3 +82,40 @@ def test_label_noise_adds_a_degrees_of_freedom_penalty_on_average():
     eig = torch.linalg.eigvalsh(k[0])
     expected = clean + sigma**2 / 6 * (eig / (eig + lam)).sum()
     assert abs(objective.mean() - expected) < 4 * objective.std() / 200_000**0.5
+
+
+def test_paper_dynamics_is_one_langevin_step_on_the_mean_loss_objective():
+    """η(−m ∂G/∂w_j − λλ_w w) + √(2ηλ) ξ, G = min_a (1/2n)‖y − f‖² + (λλ_a/2) mean_j a_j²."""
+    x, y, xt, ft, w0 = problem()
+    n, m = x.shape[1], w0.shape[1]
+    eta, lam, lam_w, lam_a = 0.2, 0.004, 0.25, 0.5
+    rho = lam * lam_a
+    w = w0.clone().requires_grad_(True)
+    h = _features(x, w)
+    # second layer a (m,) at its optimum: the representer form a = hᵀc / (n ρ) ... solved explicitly
+    gram = h.transpose(-1, -2) @ h / (n * m) + rho * torch.eye(m, dtype=h.dtype)
+    a = torch.linalg.solve(gram, h.transpose(-1, -2) @ y[..., None] / n)[..., 0]
+    fit = (h @ a[..., None])[..., 0] / m
+    objective = ((y - fit) ** 2).sum(-1) / (2 * n) + rho / 2 * (a**2).mean(-1)
+    (grad,) = torch.autograd.grad(objective.sum(), w)  # envelope theorem: a's own gradient is 0
+    xi = torch.randn(w0.shape, generator=G(3), dtype=w0.dtype)
+    expected = w0 + eta * (-m * grad - lam * lam_w * w0) + (2 * eta * lam) ** 0.5 * xi
+    run = train_two_timescale(x, y, w0, x_test=xt, f_test=ft, steps=1, record_every=1, generator=G(3),
+                              **paper_dynamics(n, lr=eta, temperature=lam, weight_decay=lam_w, ridge=lam_a))
+    assert torch.allclose(run.particles, expected)
+    with pytest.raises(ValueError, match="temperature"):
+        paper_dynamics(n, lr=eta, temperature=0.0, weight_decay=lam_w, ridge=lam_a)
+
+
+def test_scaled_dof_ignores_a_pure_rescaling_of_the_kernel():
+    """Decay alone shrinks every particle by the same factor c: K → c²K; dof falls, dof_scaled does not."""
+    x, y, xt, ft, w0 = problem()
+    run = train_two_timescale(x, y, w0, x_test=xt, f_test=ft, ridge=0.3, weight_decay=2.0, temperature=0.0,
+                              lr=0.1, steps=2, record_every=1, generator=G(), drift=False)
+    assert torch.allclose(run.dof_scaled[0], run.dof_scaled[-1])
+    assert (run.dof[-1] < run.dof[0] - 1e-3).all()
+    assert torch.allclose(run.scale[-1], 0.8**4 * run.scale[0])
+    k, _, _ = ridge_fit(x, y, w0, 0.3)
+    eig = torch.linalg.eigvalsh(k)
+    assert torch.allclose(run.dof[0], (eig / (eig + 0.3)).sum(-1))
+    assert torch.allclose(run.dof_scaled[0], run.dof[0])
