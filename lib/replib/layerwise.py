@@ -178,3 +178,27 @@ def fit_three_layer(x: torch.Tensor, y: torch.Tensor, *, width1: int, width2: in
 def polynomial_dimension(d: int, degree: int) -> int:
     """Number of monomials of exactly ``degree`` in d variables: the dimension a degree-q feature lives in."""
     return math.comb(d + degree - 1, degree)
+
+
+def median_settled(threshold: float, *, fraction: float = 0.8, confirm: float = 0.25,
+                   below: bool = False) -> Callable[[torch.Tensor], bool]:
+    """A ``done`` rule for :func:`learning_rate_sweep` whose summaries are (seeds, rates).
+
+    The run is settled once, for some rate, at least ``fraction`` of the seeds are *currently* past
+    ``threshold`` (≥, or ≤ with ``below``) — then the median over seeds is past it in almost every
+    seed-bootstrap resample. It then runs ``confirm`` times as many steps again, so that a crossing can be
+    required to last (:func:`replib.fitting.rate_selected_crossing` with ``sustained=True``).
+    Each call of this function makes a fresh rule (it remembers when its run settled).
+    """
+    if not 0 < fraction <= 1 or confirm < 0:
+        raise ValueError(f"need 0 < fraction <= 1 and confirm >= 0, got {fraction} and {confirm}")
+    settled_at: list[int] = []
+
+    def done(history: torch.Tensor) -> bool:
+        current = history[-1]
+        past = current <= threshold if below else current >= threshold
+        if not settled_at and bool((past.float().mean(-2) >= fraction).any()):
+            settled_at.append(history.shape[0])
+        return bool(settled_at) and history.shape[0] >= math.ceil(settled_at[0] * (1 + confirm))
+
+    return done

@@ -99,3 +99,22 @@ def test_sine_cosine_activation_is_bounded_with_the_advertised_hermite_signs():
     assert coef[2] > 0 and coef[1] != 0 and coef[3] != 0
     e = math.exp(-0.5)  # E[cos Z] for Z ~ N(0, 1); σ' integrates to E[σ'(Z)] = He_1 coefficient
     assert float(coef[1]) == pytest.approx(0.5 * e, abs=1e-6)
+
+
+def test_median_settled_waits_for_the_fraction_then_confirms():
+    from replib.layerwise import median_settled
+
+    # (steps, seeds=10, rates=2): rate 1 has 8 of 10 seeds past 0.5 from step 4 on
+    h = torch.zeros(20, 10, 2)
+    h[3:, :8, 1] = 1.0
+    h[2, :, 0] = 1.0  # rate 0: every seed past at step 3 only (a transient): settles there too
+    done = median_settled(0.5, fraction=0.8, confirm=1.0)
+    assert not done(h[:2])
+    assert not done(h[:3])  # settled at step 3; confirm = 1 runs to step 6
+    assert not done(h[:5])
+    assert done(h[:6])
+    fresh = median_settled(0.5, fraction=0.9, confirm=0.0)
+    assert not fresh(h[:10, :, 1:])  # only 80 % of rate 1's seeds: never settled
+    assert median_settled(0.5, below=True, confirm=0.0)(torch.zeros(1, 10, 1))
+    with pytest.raises(ValueError):
+        median_settled(0.5, fraction=0.0)
