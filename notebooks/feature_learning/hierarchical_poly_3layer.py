@@ -15,17 +15,29 @@
 #
 # **Paper.** {cite}`wang2024hierarchical`.
 #
-# **Claim.** Take a target $h = g \circ p$: an inner polynomial $p:\mathbb R^d \to \mathbb R$ of degree
-# $k$ and an outer polynomial $g$ of degree $q$, on standard Gaussian inputs. A three-layer network
-# trained layer by layer first learns the feature $p$ in its middle layer, then $g$ on top of it, and
-# reaches small test error with $\tilde O(d^k)$ samples. A kernel method sees only a degree-$kq$
-# polynomial and needs about $d^{kq}$. For a quadratic feature ($k = 2$) the network's $d^2$ is optimal.
-# We mirror the paper's experiment — learned-feature quality and test loss against the number of samples
-# for several dimensions — with a quadratic feature, and compare with kernel ridge regression on the
-# network's neural tangent kernel.
+# **Claim.** Take a target $h = g \circ p$: an inner polynomial $p:\mathbb R^d \to
+# \mathbb R$ of
+# degree $k$ and an outer polynomial $g$ of degree $q$, on standard Gaussian inputs. A
+# three-layer
+# network trained layer by layer with gradient descent first learns the feature $p$ in
+# its middle
+# layer, then $g$ on top of it, and reaches small test error with $\tilde O(d^k)$
+# samples. A kernel
+# method sees only a degree-$kq$ polynomial and needs about $d^{kq}$. For a quadratic
+# feature
+# ($k = 2$) the network's $d^2$ is optimal. We run the theory's layer-wise algorithm —
+# one gradient
+# step on the middle layer, then the top layer — with a quadratic feature, measure how
+# the number of
+# samples needed to learn the feature grows with $d$, at every success threshold from
+# 0.70 to 0.90,
+# and compare the whole network with the same pipeline without the learned middle layer.
 #
-# **Negative control.** Make the outer function linear ($q = 1$, so $h = p$ itself). Then there is no
-# hierarchy to exploit: the kernel needs about $d^{k}$ samples too, and its gap to the network must close.
+# **Negative control.** Remove the learned middle layer: a random-feature ReLU model on
+# the inputs,
+# fitted exactly like the network's top layer. It is a kernel method, and must need
+# clearly more
+# samples than the network to learn $h$ beyond its best quadratic approximation.
 
 # %% tags=["remove-cell"]
 # Colab: install the book's library (at the release this chapter was written against).
@@ -35,10 +47,11 @@ if "google.colab" in sys.modules:
     import subprocess
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "replib @ git+https://github.com/theory-replicated/theory-replicated@v0.1.0"], check=True)
+                    "replib @ git+https://github.com/theory-replicated/"
+                    "theory-replicated@v0.1.0"], check=True)
 
 # %% tags=["parameters"]
-SCALE = "book"  # smoke (~30 s on 2 CPU cores) | book (~3 min, the rendered page) | full (the paper's scale, GPU)
+SCALE = "book"  # smoke (~30 s on 2 CPU cores) | book (~3 min) | full (large: a GPU)
 SEED = 0
 
 # %%
@@ -51,268 +64,526 @@ import seaborn as sns
 import torch
 
 from replib import Chapter, progress
-from replib.fitting import first_crossing, fit_power_law
-from replib.kernels import MLPKernel, kernel_ridge_path
-from replib.layerwise import fit_three_layer, polynomial_dimension
+from replib.fitting import replicate_exponents, seed_interval
 from replib.metrics import correlation, normalised_error
 from replib.plotting import colors, label_log_ticks, use_book_style
 from replib.targets import hermite, hermite_feature
 
-ch = Chapter("feature_learning/hierarchical_poly_3layer", scale=SCALE, seed=SEED, cite="wang2024hierarchical",
-             claim="Layer-wise trained three-layer networks learn g∘p (p of degree k) with about d^k samples")
+ch = Chapter("feature_learning/hierarchical_poly_3layer", scale=SCALE, seed=SEED,
+             cite="wang2024hierarchical",
+             claim="Layer-wise GD on a three-layer network learns g∘p (p quadratic) "
+                   "with ~d^2 samples")
 cfg = ch.settings(
-    smoke=dict(dims=[8, 12, 16], seeds=3, ratios=[4, 8, 16, 32, 64], kernel_dim=8, test=2000),
-    book=dict(dims=[8, 12, 16, 24, 32], seeds=6, ratios=[4, 5.7, 8, 11, 16, 23, 32, 45, 64], kernel_dim=12,
-              test=4000),
-    full=dict(dims=[16, 24, 32, 48, 64], seeds=10, ratios=[4, 5.7, 8, 11, 16, 23, 32, 45, 64, 90, 128],
-              kernel_dim=24, test=10000),
+    smoke=dict(dims=[12, 16, 24], seeds=10, ratios=(2, 256, 15), kernel_dim=12,
+               test=2000, top_ratios=[32, 64, 128, 256], rf_width=256, chunk=20_000),
+    book=dict(dims=[16, 24, 32, 48, 64], seeds=10, ratios=(2, 256, 22), kernel_dim=16,
+              test=4000, top_ratios=[16, 32, 64, 128, 256], rf_width=512, chunk=20_000),
+    full=dict(dims=[16, 24, 32, 48, 64, 96, 128], seeds=20, ratios=(2, 512, 25),
+              kernel_dim=24, test=10_000, top_ratios=[16, 32, 64, 128, 256, 512],
+              rf_width=4096, chunk=50_000),
 )
 use_book_style()
+dev = ch.device
+DT = torch.float64
 K = 2  # degree of the inner feature p
-CORR = 0.8  # the feature counts as learned when its correlation with p reaches this
+THRESHOLDS = [0.70, 0.75, 0.80, 0.85, 0.90]  # success thresholds on corr(feature, p)
+HEAD_T = 0.80  # the headline threshold: the middle of the range, fixed in advance
+BAND = (2.0, 2.5)  # the theory's d^2 with at most one log factor (see the verdict)
+TOP_WIDTH = 256  # ReLU units of the top layer
+RIDGE = 1e-4  # relative ridge of the top-layer fit
 
 
-def outer(q):
-    """The outer polynomial g of degree q with unit variance on a standard Gaussian input."""
-    if q == 1:
-        return lambda z: z
-    return lambda z: (z + hermite(3, z, normalised=True)) / math.sqrt(2)
+def outer(z):
+    """g(z) = (z + He₃(z)/√6)/√2: odd, degree q = 3, unit variance for Gaussian z."""
+    return (z + hermite(3, z, normalised=True)) / math.sqrt(2)
 
 
 # %% [markdown]
 # ## Target, network and training
 #
-# The feature is $p(x) = \sum_i \lambda_i \mathrm{He}_2(x_i)/\sqrt{2\sum_i\lambda_i^2}$ with random signs
-# $\lambda_i = \pm 1$ (a quadratic form with an indefinite, full-rank matrix, unit variance), and the outer
-# function is $g(z) = (z + \mathrm{He}_3(z)/\sqrt6)/\sqrt2$, degree $q = 3$ (odd, like the paper's cubic).
-# So $h = g(p)$ has degree 6: about half of its variance is the feature itself (degree 2), the rest
-# $\mathrm{He}_3(p)$ (mostly degree 6). Because $g$ is odd and $\lambda_i^3 = \lambda_i$, the best quadratic
-# approximation of $h$ is exactly a multiple of $p$ — which is what the middle layer can find.
+# The feature is $p(x) = \sum_i \lambda_i \mathrm{He}_2(x_i)/\sqrt{2d}$ with signs
+# $\lambda_i = \pm 1$,
+# exactly half of each in a random order (unit variance, a full-rank indefinite
+# quadratic form with
+# zero trace). The outer function $g(z) = (z + \mathrm{He}_3(z)/\sqrt6)/\sqrt2$ is odd
+# of degree
+# $q = 3$, so $h = g(p)$ has degree 6. The balanced signs make $p$ and $-p$ equal in law
+# up to a
+# permutation of the coordinates, which forces the best quadratic approximation of $h$
+# to be a
+# multiple of $p$ — the thing the middle layer can find.
 #
-# The network is $f(x) = \sum_j a_j\,\mathrm{relu}\big(s_j\,\phi(x) + b_j\big)$ with the scalar feature
-# $\phi(x) = \sum_k v_k\,\mathrm{He}_2(\langle w_k, x\rangle)$: $m_1 = 1.25 \times \binom{d+1}{2}$ random
-# unit vectors $w_k$ (enough for the degree-2 features to span every quadratic), $m_2 = 256$ top units.
-# Layer-wise training on $n$ samples: the first half trains the middle layer $v$ (with the top layer
-# linearised, to convergence: ridge regression), the second half trains the top layer $a$. The kernel
-# baseline is ridge regression with the neural tangent kernel of a two-hidden-layer ReLU network, with the
-# best of three ridges chosen on the test set (a generous baseline).
+# The network is $f(x) = \sum_j a_j\,\mathrm{relu}(s_j\,\phi(x) + b_j)$ with the scalar
+# feature
+# $\phi(x) = \mathbb E_w[u(w)\,\mathrm{He}_2(\langle w, x\rangle)]$: a first layer of
+# quadratic
+# units on random unit directions $w$ (frozen, as in the theory), taken infinitely wide,
+# and a middle
+# layer $u$. The theory's layer-wise algorithm, as we read it:
+#
+# 1. **Middle layer, one gradient step.** Start from $u = 0$ and a top layer initialised
+#    in symmetric pairs $(a, s, b)$, $(-a, -s, b)$, so that $f \equiv 0$ at the start
+#    while $\partial f/\partial\phi \ne 0$. One full-batch gradient step on the square
+#    loss over the first half of the samples gives $u(w) \propto \frac1{n_1}\sum_i
+#    y_i\,\mathrm{He}_2(\langle w, x_i \rangle)$ (the positive scalar in front does not
+#    change the feature's direction). With $\hat A = \frac1{n_1}\sum_i y_i(x_ix_i^\top -
+#    I)$ and the sphere moment $\mathbb E_w[(w^\top B w)(w^\top C w)] =
+#    (2\,\mathrm{tr}\,BC + \mathrm{tr}B\,\mathrm{tr}C)/(d(d+2))$, the learned feature
+#    is, up to a constant, $\phi(x) = x^\top M x$ with $M = 2\hat A + \mathrm{tr}(\hat
+#    A)\,I$.
+# 2. **Top layer.** With $\phi$ frozen (standardised on its data), fit $a$ on the second
+#    half of the samples to convergence: the loss is convex in $a$, so gradient descent
+#    with weight decay converges to the ridge solution, which we compute directly (256
+#    random $(s_j, b_j)$).
+#
+# Nothing here is least squares on the quadratics: the middle layer sees the data only
+# through one
+# gradient, an average of $y_i$ times the units' activations. For Gaussian inputs the
+# correlation of
+# two quadratic forms is exact, $\mathrm{corr}(x^\top Mx, x^\top Ax) =
+# \mathrm{tr}(MA)/(\|M\|_F
+# \|A\|_F)$, so we track the feature's correlation with $p$ (whose matrix is $A =
+# \mathrm{diag}
+# (\lambda)/\sqrt{2d}$) at every sample size without a test set, on nested samples.
 
 # %%
-def sample(n, signs, g, generator):
-    x = torch.randn(signs.shape[0], n, signs.shape[1], generator=generator, dtype=torch.float64)
-    p = hermite_feature(x, signs, K)
-    return x, p, g(p)
+def balanced_signs(seeds, d, generator):
+    """±1 weights, half of each, in a random order per seed: (seeds, d)."""
+    base = torch.tensor([1.0] * (d // 2) + [-1.0] * (d - d // 2), dtype=DT)
+    order = torch.stack([torch.randperm(d, generator=generator) for _ in range(seeds)])
+    return base[order].to(dev)
 
 
-def network_curve(d, q, generator):
-    """Feature correlation and test error of the layer-wise trained network for every n = ratio·dim."""
-    dim = polynomial_dimension(d, K)
-    signs = torch.where(torch.rand(cfg.seeds, d, generator=generator) < 0.5, 1.0, -1.0).double()
-    xt, pt, yt = sample(cfg.test, signs, outer(q), generator)
-    rows = []
-    for ratio in cfg.ratios:
-        n = int(round(ratio * dim))
-        x, _, y = sample(n, signs, outer(q), generator)
-        net = fit_three_layer(x, y, width1=int(1.25 * dim), width2=256, degree=K, generator=generator, ridge1=1e-3)
-        corr = correlation(net.feature(xt), pt)
-        err = normalised_error(net(xt), yt)
-        rows += [dict(d=d, q=q, n=n, ratio=n / dim, seed=s, model="three-layer network", corr=float(corr[s]),
-                      error=float(err[s])) for s in range(cfg.seeds)]
-    return rows, signs
+def sample(n, lam, generator):
+    x = torch.randn(lam.shape[0], n, lam.shape[1], generator=generator, dtype=DT)
+    x = x.to(dev)
+    p = hermite_feature(x, lam, K)
+    return x, p, outer(p)
 
 
-def kernel_curve(d, q, signs, generator):
-    """Test error of NTK ridge regression at the same sample sizes (one Gram matrix per n and seed)."""
-    kernel = MLPKernel(2, "relu")
-    xt, _, yt = sample(cfg.test, signs, outer(q), generator)
-    rows = []
-    for ratio in cfg.ratios:
-        n = int(round(ratio * polynomial_dimension(d, K)))
-        x, _, y = sample(n, signs, outer(q), generator)
-        for s in range(cfg.seeds):
-            k_train, k_test = kernel(x[s]).ntk, kernel(xt[s], x[s]).ntk
-            scale = float(k_train.diagonal().mean())
-            preds = kernel_ridge_path(k_train, y[s], k_test, [1e-4 * scale, 1e-2 * scale, scale])
-            err = min(float(normalised_error(pr, yt[s])) for pr in preds)
-            rows.append(dict(d=d, q=q, n=n, ratio=n / polynomial_dimension(d, K), seed=s, model="NTK ridge",
-                             corr=np.nan, error=err))
-    return rows
+def one_step_matrix(a_sum, n1):
+    """M of the feature x^T M x after one gradient step on the middle layer (text)."""
+    a_hat = a_sum / n1
+    eye = torch.eye(a_hat.shape[-1], dtype=DT, device=dev)
+    return 2 * a_hat + a_hat.diagonal(dim1=-2, dim2=-1).sum(-1)[:, None, None] * eye
+
+
+def exact_corr(m, lam):
+    """corr(x^T M x, p(x)) under x ~ N(0, I): tr(MA)/(|M| |A|), A = diag(λ)/√(2d)."""
+    num = (m.diagonal(dim1=-2, dim2=-1) * lam).sum(-1)
+    return num / (m.norm(dim=(-2, -1)) * lam.norm(dim=-1))
+
+
+def feature_curve(d, generator):
+    """Correlation of the one-step feature with p at every n of the grid (nested)."""
+    dim = math.comb(d + 1, 2)
+    lam = balanced_signs(cfg.seeds, d, generator)
+    ns = np.unique(2 * np.round(np.geomspace(*cfg.ratios) * dim / 2).astype(int))
+    a_sum = torch.zeros(cfg.seeds, d, d, dtype=DT, device=dev)
+    done, corr, mats = 0, [], []
+    for n in ns:
+        for lo in range(done, n // 2, cfg.chunk):
+            x, _, y = sample(min(n // 2, lo + cfg.chunk) - lo, lam, generator)
+            xc = x * y.unsqueeze(-1)
+            a_sum += xc.transpose(-1, -2) @ x - y.sum(-1)[:, None, None] * torch.eye(
+                d, dtype=DT, device=dev)
+        done = n // 2
+        m = one_step_matrix(a_sum, n // 2)
+        corr.append(exact_corr(m, lam).cpu().numpy())
+        mats.append(m)
+    return ns, np.stack(corr, 1), lam, mats
 
 
 gen = torch.Generator().manual_seed(SEED)
-rows = []
-for d in progress(cfg.dims, desc="network, q = 3"):
-    r, signs = network_curve(d, 3, gen)
-    rows += r
-    if d == cfg.kernel_dim:
-        kernel_signs = signs
-for q in progress([3, 1], desc="kernel and control"):
-    if q == 1:
-        rows += network_curve(cfg.kernel_dim, 1, torch.Generator().manual_seed(SEED + 1))[0]
-    rows += kernel_curve(cfg.kernel_dim, q, kernel_signs, torch.Generator().manual_seed(SEED + 2 + q))
-runs = pd.DataFrame(rows)
+curves = {d: feature_curve(d, gen)
+          for d in progress(cfg.dims, desc="one-step features")}
 
 # %% [markdown]
 # ## Does the feature appear after about $d^2$ samples?
 #
-# Left: the correlation between the network's middle-layer feature and the true $p$, against the number of
-# samples divided by the number of quadratics $\binom{d+1}{2} \approx d^2/2$. If learning the feature costs
-# $\asymp d^2$ samples, the curves of all dimensions fall on top of each other. Right: the test error of the
-# whole network (the paper's test-loss panel).
+# The correlation between the middle layer's feature and the true $p$, against the total
+# number of
+# samples $n$ divided by the number of quadratics $\binom{d+1}{2} \approx d^2/2$ (half
+# of them train
+# the middle layer). If learning the feature costs $\asymp d^2$ samples, the curves of
+# all dimensions
+# fall on top of each other. Lines are medians over seeds, bands the middle 50 %.
 
 # %%
-net = runs[(runs.model == "three-layer network") & (runs.q == 3)]
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+rows = []
+for d, (ns, corr, _, _) in curves.items():
+    dim = math.comb(d + 1, 2)
+    rows += [dict(d=d, n=n, ratio=n / dim, seed=s, corr=corr[s, j])
+             for j, n in enumerate(ns) for s in range(cfg.seeds)]
+feat = pd.DataFrame(rows)
 palette = dict(zip(cfg.dims, colors(len(cfg.dims))))
-sns.lineplot(net, x="ratio", y="corr", hue="d", palette=palette, marker="o", errorbar=("pi", 50), ax=axes[0])
-axes[0].axhline(CORR, color="gray", ls=":", lw=1)
-axes[0].set(xscale="log", xlabel=r"samples $n$ / $\binom{d+1}{2}$", ylabel=r"corr(learned feature, $p$)",
-            title="Middle-layer feature against the true feature")
-sns.lineplot(net, x="ratio", y="error", hue="d", palette=palette, marker="o", errorbar=("pi", 50), ax=axes[1])
-axes[1].set(xscale="log", yscale="log", xlabel=r"samples $n$ / $\binom{d+1}{2}$", ylabel="normalised test MSE",
-            title="Test error of the three-layer network")
-for ax in axes:
-    label_log_ticks(ax, [4, 8, 16, 32, 64])
-    ax.legend(title="dimension d", fontsize="small")
+fig, ax = plt.subplots(figsize=(7.5, 4.4))
+sns.lineplot(feat, x="ratio", y="corr", hue="d", palette=palette, estimator="median",
+             errorbar=("pi", 50), ax=ax)
+for t in THRESHOLDS:
+    ax.axhline(t, color="gray", ls=":", lw=0.8)
+ax.set(xscale="log", xlabel=r"samples $n$ / $\binom{d+1}{2}$",
+       ylabel=r"corr(learned feature, $p$)",
+       title="Middle-layer feature after one gradient step (dotted: thresholds)")
+label_log_ticks(ax, [2, 4, 8, 16, 32, 64, 128])
+ax.legend(title="dimension d", fontsize="small")
 fig.tight_layout()
 plt.show()
 
+
 # %% [markdown]
-# The sample size at which the feature is learned, $n^\star(d)$ = the first $n$ of the grid where the
-# correlation reaches 0.8, for each seed, and a power law fitted across dimensions (bootstrap over seeds).
+# For each seed and dimension, $n^\star_\tau(d)$ is the sample size at which the
+# correlation first
+# reaches the threshold $\tau$ (interpolated in $\log n$ between grid points); one
+# power-law exponent
+# per seed across the dimensions, and a $t$-interval over the seeds. We do this at every
+# threshold
+# from 0.70 to 0.90: the reviewers of the first version saw the exponent move with the
+# threshold.
 
 # %%
-crossing = {d: first_crossing(sorted(net[net.d == d].n.unique()),
-                              net[net.d == d].pivot(index="seed", columns="n", values="corr").to_numpy(),
-                              CORR, below=False) for d in cfg.dims}
-n_star = np.stack([crossing[d] for d in cfg.dims], axis=1)  # (seeds, dims)
-all_learned = bool(np.isfinite(n_star).all())
-fit = fit_power_law(cfg.dims, n_star, seed=SEED) if all_learned else None
+def crossing(ns, values, threshold, below=False):
+    """First n at which each row of ``values`` (seeds, len(ns)) reaches ``threshold``,
+    log-linear interpolation between grid points; inf where it never does."""
+    logn = np.log(np.asarray(ns, dtype=float))
+    out = np.full(values.shape[0], np.inf)
+    for s, v in enumerate(values):
+        ok = np.nonzero(v <= threshold if below else v >= threshold)[0]
+        if ok.size == 0:
+            continue
+        j = ok[0]
+        if j == 0:
+            out[s] = ns[0]
+            continue
+        f = (threshold - v[j - 1]) / (v[j] - v[j - 1])
+        out[s] = math.exp(logn[j - 1] + f * (logn[j] - logn[j - 1]))
+    return out
 
-fig, ax = plt.subplots(figsize=(6.5, 4.2))
-for s in range(cfg.seeds):
-    ax.plot(cfg.dims, n_star[s], "o", color="gray", alpha=0.4, ms=4, label="one seed" if s == 0 else None)
-ax.plot(cfg.dims, n_star.mean(0), "o", color="black", label="mean over seeds")
-if fit is not None:
-    grid = np.geomspace(cfg.dims[0], cfg.dims[-1], 50)
-    ax.plot(grid, fit(grid), color=colors(1)[0],
-            label=f"fit: $n^\\star \\propto d^{{{fit.exponent:.2f}}}$, 95 % CI [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
+
+def exponent(threshold, level):
+    n_star = np.stack([crossing(curves[d][0], curves[d][1], threshold)
+                       for d in cfg.dims], 1)
+    if not np.isfinite(n_star).all():
+        return n_star, None
+    return n_star, seed_interval(replicate_exponents(cfg.dims, n_star), level=level)
+
+
+by_threshold = {t: exponent(t, 0.95) for t in THRESHOLDS}
+family = {t: exponent(t, 0.99)[1] for t in THRESHOLDS}  # Bonferroni over the five
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
+tcol = dict(zip(THRESHOLDS, colors(len(THRESHOLDS))))
+for t, (n_star, _) in by_threshold.items():
+    axes[0].plot(cfg.dims, np.median(n_star, 0), "o-", color=tcol[t],
+                 label=f"τ = {t:.2f}")
 ref = np.array([cfg.dims[0], cfg.dims[-1]], dtype=float)
-ax.plot(ref, n_star.mean(0)[0] * (ref / ref[0]) ** K, color="gray", ls="--", lw=1, label=r"slope $d^2$ (reference)")
-ax.set(xscale="log", yscale="log", xlabel="input dimension d", ylabel=r"samples $n^\star$ to learn the feature",
-       title=r"Sample complexity of the feature (prediction: $d^{k} = d^2$)")
-label_log_ticks(ax, cfg.dims)
+n0 = np.median(by_threshold[HEAD_T][0], 0)[0]
+axes[0].plot(ref, n0 * (ref / ref[0]) ** K, color="black", ls="--", lw=1,
+             label=r"slope $d^2$")
+axes[0].set(xscale="log", yscale="log", xlabel="input dimension d",
+            ylabel=r"samples $n^\star_\tau$ (median over seeds)",
+            title=r"Samples to reach corr $\geq\tau$")
+label_log_ticks(axes[0], cfg.dims)
+axes[0].legend(fontsize="small")
+ok = [t for t in THRESHOLDS if by_threshold[t][1] is not None]
+axes[1].axhspan(*BAND, color="gray", alpha=0.2,
+                label=r"theory: $d^2$ up to a log factor")
+for level, iv, off, mk in [("95 %", {t: by_threshold[t][1] for t in ok}, -0.004, "o"),
+                           ("99 %", {t: family[t] for t in ok}, 0.004, "s")] * bool(ok):
+    axes[1].errorbar([t + off for t in ok], [iv[t].value for t in ok],
+                     yerr=np.array([[iv[t].value - iv[t].ci[0],
+                                     iv[t].ci[1] - iv[t].value] for t in ok]).T,
+                     fmt=mk, capsize=3, label=f"{level} interval")
+axes[1].set(xlabel=r"threshold $\tau$ on corr(feature, $p$)",
+            ylabel=r"exponent of $n^\star_\tau(d)$",
+            title="Sample-complexity exponent against the threshold")
+axes[1].legend(fontsize="small")
+fig.tight_layout()
+plt.show()
+
+# %% tags=["nbval-check-output"]
+def show(iv, what):
+    if iv is None:
+        return "not reached" if what == "value" else ""
+    return f"{iv.value:.3f}" if what == "value" else f"[{iv.ci[0]:.3f}, {iv.ci[1]:.3f}]"
+
+
+table = pd.DataFrame({
+    "threshold": [f"{t:.2f}" for t in THRESHOLDS],
+    "exponent": [show(by_threshold[t][1], "value") for t in THRESHOLDS],
+    "95 % interval": [show(by_threshold[t][1], "ci") for t in THRESHOLDS],
+    "99 % interval": [show(family[t], "ci") for t in THRESHOLDS],
+    **{f"n*/C(d+1,2) d={d}": [
+        f"{np.median(by_threshold[t][0][:, i]) / math.comb(d + 1, 2):.3g}"
+        for t in THRESHOLDS] for i, d in enumerate(cfg.dims)},
+})
+print(table.to_string(index=False))
+med = np.median(by_threshold[HEAD_T][0], 0)
+local = np.diff(np.log(med)) / np.diff(np.log(cfg.dims))
+print("local exponents at τ = 0.80 between neighbouring d:",
+      ", ".join(f"{a}-{b}: {s:.2f}" for a, b, s in zip(cfg.dims, cfg.dims[1:], local)))
+
+
+# %% [markdown]
+# ## The whole network against the same pipeline without the learned middle layer
+#
+# At $d = $ `kernel_dim` we train the top layer on the one-step feature at several
+# sample sizes and
+# measure the test error. The best any degree-2 function can do on $h$ is the error of
+# the best
+# multiple of $p$, $1 - \mathrm{corr}(h, p)^2$ (dotted line, Monte Carlo); we call $h$
+# *learned* when
+# the error is at most 0.8 times that floor, which needs the degree-6 part. The control
+# is the same
+# top-layer fit with the middle layer removed: ReLU random features
+# $\mathrm{relu}(\langle v_j, x
+# \rangle + c_j)$ of the input ($v_j \sim N(0, I/d)$, $c_j \sim N(0, 1)$), fitted on all
+# $n$ samples,
+# the best of three ridges chosen on the test set (generous to the control). It is a
+# kernel method;
+# the theory says it needs about $d^{kq} = d^6$ samples to go below the floor.
+
+# %%
+kd = cfg.kernel_dim
+ns_k, _, lam_k, mats_k = curves[kd]
+dim_k = math.comb(kd + 1, 2)
+g_top = torch.Generator().manual_seed(SEED + 1)
+xt, pt, yt = sample(cfg.test, lam_k, g_top)
+floor = float((1 - correlation(yt, pt) ** 2).mean())
+EPS = 0.8 * floor
+s_top = torch.randn(cfg.seeds, TOP_WIDTH, generator=g_top, dtype=DT).to(dev)
+b_top = torch.randn(cfg.seeds, TOP_WIDTH, generator=g_top, dtype=DT).to(dev)
+
+
+def quad(x, m):
+    return ((x @ m) * x).sum(-1)
+
+
+def chunked_ridge(featurize, x, y, ridges, chunk=4096):
+    """Ridge regression of y on featurize(x) for each relative ridge (as in
+    ``replib.kernels.feature_regression``), the Gram matrix summed over chunks."""
+    gram, rhs = 0.0, 0.0
+    for lo in range(0, x.shape[-2], chunk):
+        f = featurize(x[..., lo:lo + chunk, :])
+        gram = gram + f.transpose(-1, -2) @ f
+        rhs = rhs + f.transpose(-1, -2) @ y[..., lo:lo + chunk].unsqueeze(-1)
+    gram, rhs = gram / x.shape[-2], rhs / x.shape[-2]
+    scale = gram.diagonal(dim1=-2, dim2=-1).mean()
+    eye = torch.eye(gram.shape[-1], dtype=DT, device=dev)
+    return [torch.linalg.solve(gram + r * scale * eye, rhs).squeeze(-1) for r in ridges]
+
+
+def top_features(phi, mu, sd):
+    z = ((phi - mu) / sd).unsqueeze(-1)
+    return torch.relu(z * s_top.unsqueeze(-2) + b_top.unsqueeze(-2))
+
+
+def rf_error(x, y, width):
+    v = torch.randn(cfg.seeds, kd, width, generator=g_top, dtype=DT) / math.sqrt(kd)
+    v = v.to(dev)
+    c = torch.randn(cfg.seeds, 1, width, generator=g_top, dtype=DT).to(dev)
+    feats_t = torch.relu(xt @ v + c)
+    coefs = chunked_ridge(lambda z: torch.relu(z @ v + c), x, y, (1e-4, 1e-2, 1.0))
+    errs = [normalised_error((feats_t @ a.unsqueeze(-1)).squeeze(-1), yt)
+            for a in coefs]
+    return torch.stack(errs).min(0).values.cpu().numpy()
+
+
+top_n = [int(2 * round(r * dim_k / 2)) for r in cfg.top_ratios]
+net_err, rf_err = [], None
+for n in progress(top_n, desc="top layer"):
+    m = mats_k[int(np.argmin(np.abs(ns_k - n)))]  # one-step feature, n/2 samples
+    x2, _, y2 = sample(n // 2, lam_k, g_top)  # fresh samples for the top layer
+    phi2 = quad(x2, m)
+    mu, sd = phi2.mean(-1, keepdim=True), phi2.std(-1, keepdim=True)
+    a = chunked_ridge(lambda z: top_features(z[..., 0], mu, sd), phi2.unsqueeze(-1), y2,
+                      (RIDGE,))[0]
+    pred = (top_features(quad(xt, m), mu, sd) @ a.unsqueeze(-1)).squeeze(-1)
+    net_err.append(normalised_error(pred, yt).cpu().numpy())
+    if n == top_n[-1]:
+        x_all, _, y_all = sample(n, lam_k, g_top)
+        rf_err = rf_error(x_all, y_all, cfg.rf_width)
+net_err = np.stack(net_err, 1)  # (seeds, len(top_n))
+mc_corr = correlation(quad(xt, mats_k[-1]), pt).cpu().numpy()  # sanity: vs exact
+
+
+def median_crossing(ns, values, threshold, n_boot=2000, seed=SEED):
+    """n at which the median over seeds first gets to ``threshold`` (from above), with
+    a percentile bootstrap over seeds (inf where a resample's median never does)."""
+    rng = np.random.default_rng(seed)
+    point = crossing(ns, np.median(values, 0, keepdims=True), threshold, below=True)[0]
+    idx = rng.integers(0, values.shape[0], size=(n_boot, values.shape[0]))
+    boot = np.array([crossing(ns, np.median(values[i], 0, keepdims=True), threshold,
+                              below=True)[0] for i in idx])
+    lo, hi = np.quantile(boot, [0.025, 0.975], method="inverted_cdf")
+    return point, (float(lo), float(hi)), boot
+
+
+n_net, n_net_ci, n_net_boot = median_crossing(top_n, net_err, EPS)
+rng = np.random.default_rng(SEED + 3)
+rf_boot = np.median(rf_err[rng.integers(0, cfg.seeds, size=(2000, cfg.seeds))], 1)
+rf_above = float((rf_boot > EPS).mean())  # resamples in which the control is not there
+ratio_lo = top_n[-1] / n_net_ci[1] if np.isfinite(n_net_ci[1]) else float("nan")
+
+fig, ax = plt.subplots(figsize=(7.5, 4.4))
+err_df = pd.DataFrame([dict(n=n, error=net_err[s, j], seed=s)
+                       for j, n in enumerate(top_n) for s in range(cfg.seeds)])
+sns.lineplot(err_df, x="n", y="error", estimator="median", errorbar=("pi", 50),
+             marker="o", color=colors(2)[0], ax=ax,
+             label="three-layer network (layer-wise GD)")
+ax.errorbar([top_n[-1]], [np.median(rf_err)], yerr=[[np.median(rf_err) - rf_err.min()],
+            [rf_err.max() - np.median(rf_err)]], fmt="s", color=colors(2)[1], capsize=3,
+            label=f"control: ReLU random features ({cfg.rf_width}), range over seeds")
+ax.axhline(floor, color="gray", ls=":", lw=1.2, label="best quadratic approximation")
+ax.axhline(EPS, color="black", ls="--", lw=0.8, label="'learned': 0.8 × floor")
+ax.set(xscale="log", yscale="log", xlabel="samples n", ylabel="normalised test MSE",
+       title=f"Test error at d = {kd}")
+label_log_ticks(ax, top_n)
 ax.legend(fontsize="small")
 fig.tight_layout()
 plt.show()
 
 # %% tags=["nbval-check-output"]
-print(pd.DataFrame(n_star, columns=[f"d={d}" for d in cfg.dims]).describe().loc[["mean", "min", "max"]]
-      .to_string(float_format=lambda v: f"{v:.0f}"))
-if fit is not None:
-    print(f"fitted exponent {fit.exponent:.3f}, 95 % CI [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]")
-else:
-    print("some seeds never reached the threshold: no fit")
-
-# %% [markdown]
-# ## Network against kernel, and the control
-#
-# At $d = $ `kernel_dim`, the test error of the network and of NTK ridge regression on the same samples,
-# for the hierarchical target ($q = 3$) and for the control $h = p$ ($q = 1$). With $n \asymp d^2$ a kernel
-# can fit degree-2 functions — all of the control, the $p$ part of the hierarchical target — but not the
-# degree-6 part, which would take about $d^6$ samples. The best any degree-2 function can do on the
-# hierarchical target is the error of the best multiple of $p$, $1 - \mathrm{corr}(h, p)^2$ (dotted line,
-# by Monte Carlo). We call a target *learned* when the error is at most 0.8 times that floor: no
-# quadratic, hence no kernel at these sample sizes, gets there.
-
-# %%
-probe = torch.randn(1, 200_000, cfg.kernel_dim, generator=torch.Generator().manual_seed(SEED + 7), dtype=torch.float64)
-p_probe = hermite_feature(probe, kernel_signs[:1], K)
-floor = float(1 - torch.corrcoef(torch.stack([outer(3)(p_probe)[0], p_probe[0]]))[0, 1] ** 2)
-EPS = 0.8 * floor
-
-at_kernel_dim = runs[runs.d == cfg.kernel_dim].assign(
-    target=lambda t: t.q.map({3: "hierarchical: g∘p, q = 3", 1: "control: p alone, q = 1"}))
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
-n_ticks = sorted(at_kernel_dim.n.unique())[::2]
-for ax, target in zip(axes, ["hierarchical: g∘p, q = 3", "control: p alone, q = 1"]):
-    sns.lineplot(at_kernel_dim[at_kernel_dim.target == target], x="n", y="error", hue="model", marker="o",
-                 errorbar=("pi", 50), palette=dict(zip(["three-layer network", "NTK ridge"], colors(2))), ax=ax)
-    if target.startswith("hierarchical"):
-        ax.axhline(floor, color="gray", ls=":", lw=1.2, label="best quadratic approximation")
-    ax.axhline(EPS, color="black", ls="--", lw=0.8, label="'learned' threshold")
-    ax.set(xscale="log", yscale="log", xlabel="samples n", ylabel="normalised test MSE",
-           title=f"{target}, d = {cfg.kernel_dim}")
-    label_log_ticks(ax, n_ticks)
-    ax.legend(fontsize="small")
-fig.tight_layout()
-plt.show()
-
-# %% tags=["nbval-check-output"]
-largest = at_kernel_dim[at_kernel_dim.n == at_kernel_dim.n.max()]
-final = largest.groupby(["q", "model"]).error.median().unstack()
-print(f"median test error at n = {largest.n.max()} (d = {cfg.kernel_dim}); best quadratic leaves {floor:.3f}, "
-      f"'learned' means error <= {EPS:.3f}:")
-print(final.to_string(float_format=lambda v: f"{v:.3f}"))
+print(f"d = {kd}: best quadratic leaves {floor:.3f}; "
+      f"'learned' means error <= {EPS:.3f}")
+print("network, median test error: " + ", ".join(
+    f"n={n}: {e:.3f}" for n, e in zip(top_n, np.median(net_err, 0))))
+print(f"network reaches it at n = {n_net:.4g}, 95 % bootstrap interval "
+      f"[{n_net_ci[0]:.4g}, {n_net_ci[1]:.4g}]")
+print(f"control at n = {top_n[-1]}: median error {np.median(rf_err):.3f} "
+      f"(seeds {rf_err.min():.3f}–{rf_err.max():.3f}); above the threshold in "
+      f"{rf_above:.1%} of the bootstrap resamples")
+print(f"samples control / network >= {ratio_lo:.3g} (lower 95 % end)")
+print(f"exact vs Monte Carlo feature correlation, largest |difference| "
+      f"{np.abs(mc_corr - curves[kd][1][:, -1]).max():.2g}")
 
 # %% [markdown]
 # ## Verdict
 #
-# * **Sample complexity.** The paper predicts $n^\star \asymp d^k = d^2$ (up to log factors) for learning
-#   the feature; the check passes when the exponent's 95 % bootstrap interval contains 2.
-# * **Separation from kernels.** At the largest $n$ the network has learned the hierarchical target (median
-#   error below the threshold) and the kernel has not.
-# * **Control.** For $h = p$ the same separation check must fail: the kernel learns a degree-2 target
-#   with $\asymp d^2$ samples as well.
+# * **Sample complexity (headline).** The theory says the feature is learned with $n
+#   \asymp d^2$ samples up to log factors: at least $\binom{d+1}{2}$ (a quadratic form
+#   has that many free coefficients), at most $d^2\,\mathrm{polylog}(d)$. Over our range
+#   of $d$, one factor of $\log d$ adds $1/\ln d \le 0.36$ to the local slope ($d \ge
+#   16$), so the band is $[2, 2.5]$, and the check passes when the exponent's 95 %
+#   $t$-interval over seeds at $\tau = 0.8$ (fixed in advance, the middle of the range)
+#   meets it.
+# * **Every threshold.** The same with the 99 % interval at each of the five thresholds
+#   0.70–0.90; by Bonferroni a correct $d^2$ passes all five with probability $\ge 95$
+#   %.
+# * **The whole network.** At $d = $ `kernel_dim` the median test error gets below 0.8 ×
+#   the best quadratic's within the grid, the upper end of its bootstrap interval
+#   included.
+# * **Control.** Without the learned middle layer the samples needed must be at least
+#   twice the network's (lower 95 % end of the ratio): the theory predicts a factor of
+#   order $d^{kq-k} = d^4$.
 
 # %% tags=["nbval-check-output"]
-def separated(q):
-    return final.loc[q, "three-layer network"] <= EPS < final.loc[q, "NTK ridge"]
+HEAD = "exponent of the samples to learn the feature, corr ≥ 0.80"
+EVERY = "exponent in the band at every threshold 0.70–0.90"
+WHOLE = "network's test error below 0.8 × best-quadratic error at d = kernel_dim"
+CTRL = "no learned middle layer (ReLU random features): samples relative to the network"
+ch.paper_claim("layer-wise GD on a three-layer network learns h = g∘p with Õ(d^k) "
+               "samples, optimal d^2 for a quadratic p (Thm 1, k = 2)", row=HEAD)
+ch.paper_claim("the first stage recovers the feature p with Õ(d^k) samples, whatever "
+               "the success threshold (Sec. 4)", row=EVERY)
+ch.paper_claim("after the feature is learned the network fits g and reaches small test "
+               "error on h (Thm 1)", row=WHOLE)
+ch.paper_claim("kernel methods need Θ̃(d^{kq}) samples for h (Sec. 3)", tested="no",
+               note="only the relative control below: a random-feature model at one d "
+                    "and one n, not the d^{kq} rate")
+ch.paper_claim("the same holds for features of degree k > 2, e.g. the cubic feature of "
+               "Fig. 2", tested="not testable here",
+               note="d^3 samples at interesting d are out of reach on two CPU cores")
+ch.paper_claim("jointly trained networks (all layers, Adam) show the same feature "
+               "learning (Sec. 5, Fig. 2)", tested="not testable here",
+               note="joint Adam training over a sample-size grid costs far more than "
+                    "the book budget; we run the theory's layer-wise algorithm instead")
+
+head_iv = by_threshold[HEAD_T][1]
 
 
-def errors(q):
-    return f"network {final.loc[q, 'three-layer network']:.3f}, kernel {final.loc[q, 'NTK ridge']:.3f}"
+def meets(iv):
+    return iv is not None and iv.ci[1] >= BAND[0] and iv.ci[0] <= BAND[1]
 
 
-ch.check("exponent of n*(d), feature correlation ≥ 0.8", paper=f"{K} (d^k)",
-         ours=fit.exponent if fit is not None else "not reached",
-         ci=fit.ci if fit is not None else None, passed=fit is not None and fit.contains(K))
-ch.check(f"q = 3, n = {largest.n.max()}: network learns, kernel does not", paper=f"network ≤ {EPS:.3f} < kernel",
-         ours=errors(3), passed=separated(3))
-ch.control("same separation for a linear outer function (q = 1)", paper="no separation", ours=errors(1),
-           passed=not separated(1))
+ch.check_claim(HEAD, headline=True, paper="2 (band [2, 2.5])",
+               ours=head_iv.value if head_iv else "not reached",
+               ci=head_iv.ci if head_iv else None, passed=meets(head_iv),
+               why="theory: n ≍ d^2 up to log factors; one log d adds ≤ 0.36 to the "
+                   "slope at d ≥ 16, so [2, 2.5]; "
+                   f"{head_iv.method if head_iv else 'no interval'} "
+                   "(per-seed exponents) must meet the band")
+ch.check_claim(EVERY, paper="[2, 2.5] at each",
+               ours=", ".join(f"{t:.2f}: {family[t].value:.2f}" if family[t] else
+                              f"{t:.2f}: not reached" for t in THRESHOLDS),
+               passed=all(meets(family[t]) for t in THRESHOLDS),
+               why="each threshold's 99 % t-interval over seeds must meet [2, 2.5]; "
+                   "Bonferroni: a correct d^2 passes all five with probability ≥ 95 %")
+ch.check_claim(WHOLE, paper=f"≤ {EPS:.3f} within n ≤ {top_n[-1]}", ours=n_net,
+               ci=n_net_ci, passed=bool(np.isfinite(n_net_ci[1])),
+               why="threshold 0.8 × the best-quadratic error (Monte Carlo), fixed in "
+                   "advance; the n at which the median over seeds gets there, 95 % "
+                   f"bootstrap over {cfg.seeds} seeds, upper end inside the grid")
+ch.control(CTRL, paper="≫ 1 (≍ d^4)", ours=f"≥ {ratio_lo:.3g}" if np.isfinite(ratio_lo)
+           else "network did not get there",
+           passed=bool(np.isfinite(ratio_lo) and ratio_lo >= 2 and rf_above >= 0.975),
+           why="the learned middle layer removed, the top-layer fit kept: it must not "
+               "reach the threshold at the largest n (median above it in ≥ 97.5 % of "
+               "seed-bootstrap resamples) and that n must be ≥ 2 × the upper end of "
+               "the network's interval")
+ch.sanity("exact Gaussian correlation of quadratic forms vs Monte Carlo (test set)",
+          paper="< 0.03", ours=float(np.abs(mc_corr - curves[kd][1][:, -1]).max()),
+          passed=bool(np.abs(mc_corr - curves[kd][1][:, -1]).max() < 0.03),
+          note=f"{cfg.test} test points: Monte Carlo error ≈ 1/√n")
 ch.verdict()
 
 # %% [markdown]
 # ### Reading the exponent
 #
-# For a quadratic feature no method can do better than order $d^2$ samples (a quadratic form has
-# $\binom{d+1}{2}$ free coefficients), so an exponent below 2 can only be a small-$d$ effect, and at these
-# dimensions it is one. Learning the feature is a regression of $h$ on the quadratics, in which the
-# degree-6 part $\mathrm{He}_3(p)/\sqrt{12}$ of the target acts as noise; for small $d$ the feature $p$
-# is a sum of few terms, far from Gaussian and heavy-tailed, so that noise is larger and each quadratic
-# costs more samples than at large $d$. The first figure shows it: at a fixed ratio $n/\binom{d+1}{2}$ the
-# correlation still rises with $d$, so the curves have not yet collapsed. When the interval in the verdict
-# excludes 2 from below, the paper's $d^k$ is an upper bound we are comfortably under, not a rate we have
-# measured.
+# For a quadratic feature no method can do with fewer than order $d^2$ samples, so an
+# exponent
+# below 2 can only be a small-$d$ effect. The one-step feature is an average of $y_i$
+# times the
+# units' activations; its error is the noise of that average, and the degree-6 part
+# $\mathrm{He}_3(p)/\sqrt{12}$ of the target is part of the noise. For small $d$ the
+# feature $p$ is a
+# sum of few terms, far from Gaussian and heavy-tailed, so that noise is larger per
+# quadratic than at
+# large $d$, and $n^\star/\binom{d+1}{2}$ falls as $d$ grows (the table). The local
+# exponents between
+# neighbouring dimensions show whether it is settling towards 2. Where the interval sits
+# below the
+# band, the paper's $d^k$ is an upper bound we are under, not a rate we have measured.
 
 # %% [markdown]
 # ## Differences from the paper
 #
-# * **Feature degree.** We use a quadratic feature ($k = 2$, the case where the paper's $d^2$ is optimal)
-#   with random-sign weights, and an odd cubic outer function; the paper's experiments use a cubic feature
-#   $\sum_i \lambda_i \mathrm{He}_3(x_i)$, whose $d^3$ samples are out of reach on two CPU cores at
-#   interesting $d$.
-# * **Architecture and training.** The paper trains a three-layer network layer-wise by gradient descent;
-#   we train each stage to convergence in closed form (ridge regression: the output is linear in the layer
-#   being trained), with a random first layer of $\mathrm{He}_2$ units on unit vectors so that the middle
-#   layer's feature is a pure quadratic. The top layer is a random-ReLU-feature model of one variable.
-# * **Dimensions.** $d \le 32$ at book scale (the paper goes higher); the fitted exponent has a
-#   correspondingly wide interval. The threshold 0.8 on the feature correlation is our choice; any fixed
-#   threshold gives the same exponent if the curves collapse, which the first figure shows directly.
-# * **Kernel.** The NTK of a two-hidden-layer ReLU network with the best of three ridges chosen on the test
-#   set, which favours the kernel. Its curve is computed at a smaller $d$ than the network's largest, where
-#   an exact kernel solve at $64\binom{d+1}{2}$ points still fits in memory.
+# * **Training.** The paper's experiment (Sec. 5, Fig. 2) trains all layers jointly with
+#   Adam, with a trainable first layer of width $m_1 = d^2$, cubic activations and $m_2
+#   = 1000$ top units. We run the layer-wise algorithm the theorem is about: one
+#   gradient step on the middle layer with the first layer frozen at random and
+#   infinitely wide (the theorem's width grows with $d^k$; at $m_1 = d^2$ random
+#   quadratic units the fluctuations of $\sum_k w_kw_k^\top$ around its mean amplify the
+#   trace part of the gradient and swamp the feature), then the top layer to convergence
+#   (ridge, the limit of gradient descent with weight decay on a convex loss). Joint
+#   Adam training over a grid of sample sizes and dimensions does not fit the two-core
+#   budget.
+# * **Feature degree.** A quadratic feature ($k = 2$, where $d^2$ is optimal) with
+#   balanced ±1 weights and an odd cubic outer function; the paper's experiment uses the
+#   cubic feature $\sum_i \lambda_i \mathrm{He}_3(x_i)$ with $g(z) \propto z^3$, whose
+#   $d^3$ samples are out of reach.
+# * **Dimensions.** $d \le 64$ at book scale (the paper's experiment: $d \in \{16, 24,
+#   32, 40\}$).
+# * **Success threshold.** The paper plots the correlation; thresholds are ours, so we
+#   report the exponent at every threshold from 0.70 to 0.90.
+# * **Control.** A random-feature ReLU model of the input (512 features at book scale),
+#   at one $d$, the largest $n$, the best of three ridges on the test set; the theory's
+#   comparison is with all kernel methods and their $d^{kq}$ rate, which we do not
+#   measure.
+# * **First version of this chapter.** It fitted the middle layer by least squares on a
+#   dictionary of degree-2 units (which makes $n \propto d^2$ hold by construction),
+#   scored the kernel comparison on an absolute gap, and reported one threshold; all
+#   three are replaced here.
 
 # %% [markdown]
 # ## Run info
