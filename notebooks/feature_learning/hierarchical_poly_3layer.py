@@ -482,8 +482,8 @@ WHOLE = "network's test error below 0.8 × best-quadratic error at d = kernel_di
 CTRL = "no learned middle layer (ReLU random features): samples relative to the network"
 ch.paper_claim("layer-wise GD on a three-layer network learns h = g∘p with Õ(d^k) "
                "samples, optimal d^2 for a quadratic p (Thm 1, k = 2)", row=HEAD)
-ch.paper_claim("the first stage recovers the feature p with Õ(d^k) samples, whatever "
-               "the success threshold (Sec. 4)", row=EVERY)
+ch.paper_claim("the first stage recovers the feature p with Õ(d^k) samples (Sec. 4), "
+               "at any fixed accuracy", row=EVERY)
 ch.paper_claim("after the feature is learned the network fits g and reaches small test "
                "error on h (Thm 1)", row=WHOLE)
 ch.paper_claim("kernel methods need Θ̃(d^{kq}) samples for h (Sec. 3)", tested="no",
@@ -544,9 +544,11 @@ ch.verdict()
 # degree-6 part $\mathrm{He}_3(p)/\sqrt{12}$ of the target is part of the noise. For
 # small $d$ the feature $p$ is a sum of few terms, far from Gaussian and heavy-tailed,
 # so that noise is larger per quadratic than at large $d$, and $n^\star/\binom{d+1}{2}$
-# falls as $d$ grows (the table). The local exponents between neighbouring dimensions
-# show whether it is settling towards 2. Where the interval sits below the band, the
-# paper's $d^k$ is an upper bound we are under, not a rate we have measured.
+# can fall as $d$ grows (the table shows whether it does). The local exponents between
+# neighbouring dimensions show whether the growth is settling towards 2. Where the
+# interval sits below the band, the paper's $d^k$ is an upper bound we are under, not a
+# rate we have measured, and the headline reads *not reproduced at this scale*: the
+# $d^2$ law itself is not seen at $d \le 64$.
 
 # %% [markdown]
 # ## Differences from the paper
