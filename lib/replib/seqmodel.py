@@ -16,7 +16,8 @@ sequence mixers. The layers, each a few dozen lines:
 
 :class:`Stacked` holds many copies of one architecture as stacked parameters and :func:`train_stacked`
 trains them all in one vmapped computation (seeds, tasks and learning rates of a sweep at once);
-:func:`train_on_tasks` does that for token tasks with fixed training sets and records test accuracy.
+:func:`train_and_evaluate` does that for token tasks with fixed training sets and records the accuracy
+on validation and test sets (:func:`train_on_tasks`: test only).
 """
 
 from __future__ import annotations
@@ -233,25 +234,31 @@ def train_stacked(stacked: Stacked, next_batch: Callable[[], tuple[torch.Tensor,
     return torch.stack(losses)
 
 
-def train_on_tasks(layers: tuple[str, ...], data: tuple[torch.Tensor, ...], *, vocab: int, length: int, width: int,
-                   steps: int, lr: float, batch: int, every: int,
-                   generator: torch.Generator | None = None) -> dict[int, list[float]]:
+def train_and_evaluate(layers: tuple[str, ...], train: tuple[torch.Tensor, torch.Tensor],
+                       evals: dict[str, tuple[torch.Tensor, torch.Tensor]], *, vocab: int, length: int,
+                       width: int, steps: int, lr: float | torch.Tensor, batch: int, every: int,
+                       weight_decay: float | torch.Tensor = 0.0,
+                       generator: torch.Generator | None = None) -> dict[str, dict[int, list[float]]]:
     """Train one ``SequenceModel(vocab, length, layers, width)`` per member as one vmapped run and record
-    test accuracy. ``data = (train_x, train_y, test_x, test_y)``, each with a leading member axis (member i
-    has its own task, seed or training set); batches are drawn from each member's training set with
-    ``generator``. Returns {step: accuracy of each member} at step 0 and every ``every`` steps, the
-    accuracy counting the test positions whose target is not ``IGNORE``."""
-    train_x, train_y, test_x, test_y = data
+    its accuracy on every evaluation set (e.g. a validation split for choosing the learning rate and a
+    test split for reporting). ``train = (x, y)`` and each ``evals[name] = (x, y)`` carry a leading
+    member axis (member i has its own task, seed, learning rate or data); ``lr`` and ``weight_decay`` are
+    one value or one per member. Batches are drawn from each member's training set with ``generator``.
+    Returns {name: {step: accuracy of each member}} at step 0 and every ``every`` steps, the accuracy
+    counting the positions whose target is not ``IGNORE``."""
+    train_x, train_y = train
     members = train_x.shape[0]
-    if not train_y.shape[0] == test_x.shape[0] == test_y.shape[0] == members:
-        raise ValueError("train_x, train_y, test_x and test_y must have the same number of members (first axis)")
+    if train_y.shape[0] != members or any(x.shape[0] != members or y.shape[0] != members
+                                          for x, y in evals.values()):
+        raise ValueError("the training and evaluation sets must have the same number of members (first axis)")
     models = Stacked(lambda: SequenceModel(vocab, length, layers, width=width), members)
-    scored = test_y != IGNORE
-    history = {}
+    history: dict[str, dict[int, list[float]]] = {name: {} for name in evals}
 
     def evaluate(step: int) -> None:
-        right = (models(test_x).argmax(-1) == test_y) & scored
-        history[step] = (right.sum((1, 2)) / scored.sum((1, 2))).tolist()
+        for name, (x, y) in evals.items():
+            scored = y != IGNORE
+            right = (models(x).argmax(-1) == y) & scored
+            history[name][step] = (right.sum((1, 2)) / scored.sum((1, 2))).tolist()
 
     def next_batch() -> tuple[torch.Tensor, torch.Tensor]:
         rows = torch.randint(train_x.shape[1], (members, batch), generator=generator)[..., None]
@@ -259,5 +266,19 @@ def train_on_tasks(layers: tuple[str, ...], data: tuple[torch.Tensor, ...], *, v
                 torch.gather(train_y, 1, rows.expand(-1, -1, train_y.shape[-1])))
 
     evaluate(0)
-    train_stacked(models, next_batch, token_loss, steps=steps, lr=lr, record=evaluate, record_every=every)
+    train_stacked(models, next_batch, token_loss, steps=steps, lr=lr, weight_decay=weight_decay,
+                  record=evaluate, record_every=every)
     return history
+
+
+def train_on_tasks(layers: tuple[str, ...], data: tuple[torch.Tensor, ...], *, vocab: int, length: int, width: int,
+                   steps: int, lr: float | torch.Tensor, batch: int, every: int,
+                   generator: torch.Generator | None = None) -> dict[int, list[float]]:
+    """:func:`train_and_evaluate` with one test set: ``data = (train_x, train_y, test_x, test_y)``, each
+    with a leading member axis. Returns {step: test accuracy of each member}."""
+    train_x, train_y, test_x, test_y = data
+    if not train_y.shape[0] == test_x.shape[0] == test_y.shape[0] == train_x.shape[0]:
+        raise ValueError("train_x, train_y, test_x and test_y must have the same number of members (first axis)")
+    return train_and_evaluate(layers, (train_x, train_y), {"test": (test_x, test_y)}, vocab=vocab, length=length,
+                              width=width, steps=steps, lr=lr, batch=batch, every=every,
+                              generator=generator)["test"]

@@ -7,6 +7,9 @@
 - :func:`mad_recall` and :func:`mad_selective_copy` — two of the MAD synthetic tasks (Poli et al. 2024),
   generated as in the authors' ``mad-lab`` (in-context recall, its noisy variant, selective copying),
   vectorised over the batch.
+- :func:`token_task` and :func:`task_splits` — selective copying, plain copying and in-context recall
+  as (inputs, training targets, scored targets), and stacked per-model train/validation/test splits
+  for models trained side by side.
 - :class:`RecallModel` — one mixer layer between an embedding and a readout. Each position sees its own
   token and the previous one (a fixed token shift), so a single layer can bind a value to the key before
   it and answer a query by looking that key up: what is left to compare is the mixer's memory.
@@ -181,3 +184,39 @@ def train_recall(model: RecallModel, pairs: int, *, steps: int, batch: int = 64,
             right += int((model(tokens).argmax(-1)[asked] == targets[asked]).sum())
             total += int(asked.sum())
     return RecallResult(right / total, tuple(losses))
+
+
+TOKEN_TASKS = ("selective copying", "plain copying", "in-context recall")
+
+
+def token_task(task: str, n: int, length: int, *, copies: int = 4, vocab: int = 16,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One of ``TOKEN_TASKS`` as (inputs, training targets, scored targets), each (n, length − 1):
+    :func:`mad_recall` for in-context recall (trained as a language model, scored on recalled values),
+    :func:`mad_selective_copy` with ``copies`` tokens for the copying tasks (scattered or at the start;
+    trained and scored on the copied tokens)."""
+    if task == "in-context recall":
+        return mad_recall(n, length, vocab=vocab, generator=generator)
+    if task not in TOKEN_TASKS:
+        raise ValueError(f"task must be one of {TOKEN_TASKS}, got {task!r}")
+    x, y = mad_selective_copy(n, length - 1, copies, vocab=vocab, scattered=task == "selective copying",
+                              generator=generator)
+    return x, y, y
+
+
+def task_splits(members: list[tuple[str, int]], length: int, sizes: dict[str, int], *, copies: int = 4,
+                vocab: int = 16, seed: int = 0) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Stacked data for models trained side by side: member i = (task, replicate) gets its own draws of
+    every split in ``sizes`` (e.g. {"train": 3200, "valid": 500, "test": 500}, drawn in that order from
+    a generator seeded by ``seed``, the replicate and the task). Returns {split: (inputs, targets)} with a
+    leading member axis; the "train" split holds training targets, the others the scored targets."""
+    out: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {split: [] for split in sizes}
+    for task, replicate in members:
+        if task not in TOKEN_TASKS or replicate < 0:
+            raise ValueError(f"members must be (one of {TOKEN_TASKS}, replicate >= 0), got {(task, replicate)}")
+        gen = torch.Generator().manual_seed(100_000 * seed + 100 * replicate + TOKEN_TASKS.index(task))
+        for split, n in sizes.items():
+            x, y_train, y_score = token_task(task, n, length, copies=copies, vocab=vocab, generator=gen)
+            out[split].append((x, y_train if split == "train" else y_score))
+    return {split: (torch.stack([x for x, _ in pairs]), torch.stack([y for _, y in pairs]))
+            for split, pairs in out.items()}

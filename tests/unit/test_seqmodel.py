@@ -96,3 +96,21 @@ def test_train_on_tasks_records_accuracy_and_learns_a_previous_token_task():
     assert max(history[0]) < 0.4 and min(history[150]) > 0.95
     with pytest.raises(ValueError, match="members"):
         train_on_tasks(("mlp",), (x, y, x[:1], y), vocab=8, length=12, width=8, steps=1, lr=1e-3, batch=4, every=1)
+
+
+def test_train_and_evaluate_scores_every_split_and_takes_a_learning_rate_per_member():
+    from replib.seqmodel import train_and_evaluate
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(8, (2, 256, 12), generator=g)
+    y = torch.full_like(x, -100)
+    y[..., 1:] = x[..., :-1]  # output the previous token
+    torch.manual_seed(0)
+    history = train_and_evaluate(("attention", "mlp"), (x, y), {"valid": (x[:, :64], y[:, :64]), "test": (x, y)},
+                                 vocab=8, length=12, width=32, steps=100, lr=torch.tensor([3e-3, 1e-7]),
+                                 batch=32, every=50, generator=g)
+    assert sorted(history) == ["test", "valid"] and sorted(history["test"]) == [0, 50, 100]
+    assert history["test"][100][0] > 0.9 and history["test"][100][1] < 0.4  # lr 1e-7 barely moves
+    with pytest.raises(ValueError, match="members"):
+        train_and_evaluate(("mlp",), (x, y), {"test": (x[:1], y[:1])}, vocab=8, length=12, width=8, steps=1,
+                           lr=1e-3, batch=4, every=1)

@@ -80,3 +80,23 @@ def test_mad_selective_copy_targets_the_scattered_tokens_in_order():
     assert (plain[:, :4] < 14).all() and (plain[:, 4:15] == 14).all()
     with pytest.raises(ValueError, match="copies"):
         mad_selective_copy(2, 8, 4)
+
+
+def test_token_task_and_task_splits_give_each_member_its_own_data():
+    from replib.sequence import task_splits, token_task
+
+    x, y, s = token_task("in-context recall", 4, 12, generator=torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == s.shape == (4, 11) and (s != IGNORE).sum() < (y != IGNORE).sum()
+    x, y, s = token_task("plain copying", 4, 12, copies=2, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(y, s) and torch.equal(y[:, -2:], x[:, :2])  # tokens at the start, copied in order
+    members = [("selective copying", 0), ("selective copying", 1), ("in-context recall", 0)]
+    data = task_splits(members, 12, {"train": 6, "test": 3}, copies=2, seed=1)
+    assert data["train"][0].shape == (3, 6, 11) and data["test"][1].shape == (3, 3, 11)
+    assert not torch.equal(data["train"][0][0], data["train"][0][1])  # replicates differ
+    assert (data["train"][1][2] != IGNORE).all() and (data["test"][1][2] == IGNORE).any()
+    again = task_splits(members, 12, {"train": 6, "test": 3}, copies=2, seed=1)
+    assert torch.equal(again["test"][0], data["test"][0])
+    assert not torch.equal(task_splits(members, 12, {"train": 6}, copies=2, seed=2)["train"][0],
+                           data["train"][0])
+    with pytest.raises(ValueError, match="task"):
+        token_task("copying", 2, 12)
