@@ -65,3 +65,16 @@ def test_every_chapter_page_has_its_header_from_the_verdict_record(html):
         assert header, f"{chapter.slug}: no chapter header"
         status = chapter.executed_meta()["record"]["status"]
         assert f">{status}" in header.group(1) and ".py source" in header.group(1), chapter.slug
+
+
+def test_the_library_reference_documents_every_module(html):
+    """book/api.md lists every replib module, and autodoc found their functions (a module that fails to
+    import would leave its section empty)."""
+    import pkgutil
+
+    import replib
+
+    api = (html / "api.html").read_text()
+    for module in pkgutil.iter_modules(replib.__path__):
+        assert f'id="module-replib.{module.name}"' in api, f"replib.{module.name} missing from book/api.md"
+    assert 'id="replib.fitting.seed_interval"' in api and 'id="replib.chapter.Chapter"' in api

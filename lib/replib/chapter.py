@@ -18,13 +18,16 @@ A chapter creates it right after its ``parameters`` cell::
 
 Row kinds
 ---------
-``claim``    tests a statement of the paper. Every claim row says in ``why=`` how its threshold was
-             derived (from the theory, a stated tolerance, or a calibration run, with the probability that
-             a correct result passes when the check is a band or family-wise test).
-             Exactly one claim row is the **headline**: the paper's own headline claim.
-``control``  the same test with the one ingredient the claim depends on removed; it *passes* when the
-             effect vanishes (the check fails there). Also needs ``why=``.
-``sanity``   true by construction, or a plumbing check. Shown, never counted in the status.
+``claim``
+    tests a statement of the paper. Every claim row says in ``why=`` how its threshold was derived
+    (from the theory, a stated tolerance, or a calibration run, with the probability that a correct
+    result passes when the check is a band or family-wise test). Exactly one claim row is the
+    **headline**: the paper's own headline claim.
+``control``
+    the same test with the one ingredient the claim depends on removed; it *passes* when the effect
+    vanishes (the check fails there). Also needs ``why=``.
+``sanity``
+    true by construction, or a plumbing check. Shown, never counted in the status.
 
 The status rule
 ---------------

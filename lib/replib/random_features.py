@@ -10,7 +10,7 @@ Drawing m pairs (ξ_k, g_k) gives x-features φ_k(x) = c_k e^{s_k⟨g_k, x⟩ �
 ψ_k(w) = e^{⟨g_k, w⟩ − ‖w‖²/2}/√m whose dot product (real part) is an unbiased estimate of f(⟨x, w⟩),
 with variance ∝ 1/m that grows exponentially with ‖x‖ and ‖w‖.
 
-* :class:`ExpMixture` and the mixtures :data:`MIXTURES` (exp, cos, sin).
+* :class:`ExpMixture` and the mixtures ``MIXTURES`` (exp, cos, sin).
 * :func:`urf_draw`, :func:`input_features`, :func:`weight_features`, :func:`urf_estimate`, and
   :func:`urf_pair_estimates` (many independent estimates at once, for studying the estimator).
 """
