@@ -100,8 +100,9 @@ PAPER_STANDARD_ACC = 0.63  # Fig. 1A: standard holdout at k = 500, 0.63 +- 0.004
 #
 # The holdout answers $d + 12$ questions, each chosen after the previous answers. The
 # **standard holdout** answers with the holdout average. **Thresholdout** answers a
-# question $\phi$ with the training average $\phi(S_t)$ unless $|\phi(S_t) - \phi(S_h)|
-# > T + \eta$, and then with $\phi(S_h) + \xi$; $\eta, \xi \sim N(0, \sigma^2)$ fresh
+# question $\phi$ with the training average $\phi(S_t)$ unless
+# $|\phi(S_t) - \phi(S_h)| > T + \eta$, and then with $\phi(S_h) + \xi$;
+# $\eta, \xi \sim N(0, \sigma^2)$ fresh
 # for each question, $T = 4/\sqrt n$, $\sigma = 1/\sqrt n$, as in the authors' code
 # (which draws Gaussian noise; the analysis uses Laplace noise, and no query budget is
 # enforced, as in their experiment). A third set, never shown to the analyst, gives the
