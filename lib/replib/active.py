@@ -8,6 +8,8 @@
 * :func:`query` — the next samples to label: at random (passive), by uncertainty (smallest |f|) or by
   diversity (greedy k-centre in the network's normalised hidden activations).
 * :func:`active_learning` — rounds of train → query → label, for several strategies and seeds at once.
+* :func:`labelled_errors` — test errors of networks trained from given filters on given labelled sets
+  (passive learning at larger budgets, paired with an active run through the same initial filters).
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ def feature_noise_patches(*, seeds: int, n: int, dim: int, strong: float, weak: 
     if dim < 3 or n < 1 or seeds < 1 or not 0 <= weak_share <= 1 or min(strong, weak, noise) < 0:
         raise ValueError(f"need dim >= 3, n, seeds >= 1, weak_share in [0, 1] and non-negative norms; got "
                          f"dim={dim}, n={n}, seeds={seeds}, weak_share={weak_share}")
-    y = torch.randint(0, 2, (seeds, n), generator=generator).float() * 2 - 1
-    is_weak = torch.rand(seeds, n, generator=generator) < weak_share
-    signal = torch.zeros(seeds, n, dim)
+    dev = generator.device
+    y = torch.randint(0, 2, (seeds, n), generator=generator, device=dev).float() * 2 - 1
+    is_weak = torch.rand(seeds, n, generator=generator, device=dev) < weak_share
+    signal = torch.zeros(seeds, n, dim, device=dev)
     signal[..., 0] = torch.where(is_weak, 0.0, strong) * y
     signal[..., 1] = torch.where(is_weak, weak, 0.0) * y
-    noise_patch = noise * torch.randn(seeds, n, dim, generator=generator)
+    noise_patch = noise * torch.randn(seeds, n, dim, generator=generator, device=dev)
     noise_patch[..., :2] = 0
     return PatchData(torch.stack([signal, noise_patch], -2), y, is_weak)
 
@@ -77,7 +80,8 @@ def query(strategy: str, outputs: torch.Tensor, activations: torch.Tensor, label
         raise ValueError(f"only {int(free.sum())} unlabelled samples left, cannot query {k}")
     if strategy == "random":
         candidates = torch.nonzero(free)[:, 0]
-        return candidates[torch.randperm(len(candidates), generator=generator)[:k]]
+        perm = torch.randperm(len(candidates), generator=generator, device=generator.device)
+        return candidates[perm[:k].to(candidates.device)]
     if strategy == "uncertainty":
         return outputs.abs().masked_fill(labelled, float("inf")).argsort()[:k]
     if strategy == "diversity":
@@ -90,7 +94,7 @@ def query(strategy: str, outputs: torch.Tensor, activations: torch.Tensor, label
             picked.append(j)
             free[j] = False
             dist = torch.minimum(dist, (feats - feats[j]).norm(dim=1))
-        return torch.tensor(picked)
+        return torch.tensor(picked, device=outputs.device)
     raise ValueError(f"unknown strategy {strategy!r}: choose from {STRATEGIES}")
 
 
@@ -98,27 +102,48 @@ def query(strategy: str, outputs: torch.Tensor, activations: torch.Tensor, label
 class ActiveRun:
     """Per round (R + 1 rows, the last after the final query's training): ``labels`` (R + 1,) the labelled
     set's size; ``error`` and ``weak_error`` (R + 1, A, S) test errors overall and on weak-feature test
-    samples; ``labelled`` (A, S, n_final) the labelled pool indices in the order they were added."""
+    samples; ``labelled`` (A, S, n_final) the labelled pool indices in the order they were added;
+    ``w0`` (S, 2, m, dim) the initial filters every strategy of a seed was trained from."""
 
     labels: list[int]
     error: torch.Tensor
     weak_error: torch.Tensor
     labelled: torch.Tensor
+    w0: torch.Tensor | None = None
+
+
+def labelled_errors(w0: torch.Tensor, pool: PatchData, test: PatchData, idx: torch.Tensor, *, lr: float,
+                    steps: int, power: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train one network per seed from filters ``w0`` (S, 2, m, dim) on the pool samples ``idx`` (S, n)
+    and return its test errors overall and on weak-feature test samples, each (S,)."""
+    seeds = pool.x.shape[0]
+    if w0.shape[0] != seeds or idx.shape[0] != seeds:
+        raise ValueError(f"w0 {tuple(w0.shape)} and idx {tuple(idx.shape)} must cover the pool's {seeds} seeds")
+    rows = torch.arange(seeds, device=idx.device)[:, None]
+    w = train_patch_cnn(w0, pool.x[rows, idx], pool.y[rows, idx], lr=lr, steps=steps, power=power)
+    with torch.no_grad():
+        wrong = (patch_cnn(w, test.x, power=power)[0] * test.y <= 0).float()
+    return wrong.mean(-1), (wrong * test.weak).sum(-1) / test.weak.sum(-1).clamp_min(1)
 
 
 def active_learning(pool: PatchData, test: PatchData, *, strategies, initial: torch.Tensor, rounds: int,
                     per_round: int, width: int, init_std: float, lr: float, steps: int, power: int = 3,
-                    generator: torch.Generator, progress=None) -> ActiveRun:
+                    generator: torch.Generator, progress=None, w0: torch.Tensor | None = None) -> ActiveRun:
     """Start every strategy from the same labelled pool indices ``initial`` (S, n0); each round retrains
     the networks from the same initial filters on their labelled sets, records test errors, and lets each
-    strategy query ``per_round`` more samples. All strategies × seeds train as one batch."""
+    strategy query ``per_round`` more samples. All strategies × seeds train as one batch. The initial
+    filters are ``w0`` (S, 2, width, dim) when given, else drawn N(0, init_std²) from ``generator``."""
     strategies = list(strategies)
     seeds, dim = pool.x.shape[0], pool.x.shape[-1]
     if initial.shape[0] != seeds:
         raise ValueError(f"initial indices cover {initial.shape[0]} seeds, the pool has {seeds}")
-    w0 = init_std * torch.randn(seeds, 2, width, dim, generator=generator)
+    if w0 is None:
+        w0 = init_std * torch.randn(seeds, 2, width, dim, generator=generator, device=pool.x.device)
+    elif w0.shape != (seeds, 2, width, dim):
+        raise ValueError(f"w0 has shape {tuple(w0.shape)}, expected {(seeds, 2, width, dim)}")
     idx = initial[None].expand(len(strategies), -1, -1).clone()
-    batch = torch.arange(seeds)[None, :, None]
+    dev = pool.x.device
+    batch = torch.arange(seeds, device=dev)[None, :, None]
     labels, errors, weak_errors = [], [], []
     for r in (progress or (lambda it: it))(range(rounds + 1)):
         w = train_patch_cnn(w0.expand(len(strategies), *w0.shape), pool.x[batch, idx], pool.y[batch, idx],
@@ -131,11 +156,11 @@ def active_learning(pool: PatchData, test: PatchData, *, strategies, initial: to
             if r == rounds:
                 break
             out, act = patch_cnn(w, pool.x, power=power)
-        new = torch.empty(len(strategies), seeds, per_round, dtype=torch.long)
+        new = torch.empty(len(strategies), seeds, per_round, dtype=torch.long, device=dev)
         for a, strategy in enumerate(strategies):
             for s in range(seeds):
-                labelled = torch.zeros(pool.x.shape[1], dtype=torch.bool)
+                labelled = torch.zeros(pool.x.shape[1], dtype=torch.bool, device=dev)
                 labelled[idx[a, s]] = True
                 new[a, s] = query(strategy, out[a, s], act[a, s], labelled, per_round, generator)
         idx = torch.cat([idx, new], -1)
-    return ActiveRun(labels, torch.stack(errors), torch.stack(weak_errors), idx)
+    return ActiveRun(labels, torch.stack(errors), torch.stack(weak_errors), idx, w0)

@@ -2,7 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from replib.active import active_learning, feature_noise_patches, patch_cnn, query, train_patch_cnn
+from replib.active import (active_learning, feature_noise_patches, labelled_errors, patch_cnn, query,
+                           train_patch_cnn)
 
 G = lambda s=0: torch.Generator().manual_seed(s)  # noqa: E731
 
@@ -61,3 +62,32 @@ def test_active_learning_grows_distinct_labelled_sets_from_a_shared_start():
     assert all(len(set(run.labelled[a, s].tolist())) == 20 for a in range(3) for s in range(2))
     assert torch.equal(run.labelled[:, :, :10], initial[None].expand(3, -1, -1))
     assert torch.equal(run.error[0, 0], run.error[0, 1])  # same start: same first-round errors
+
+
+def test_active_learning_uses_given_initial_filters_and_returns_them():
+    pool, test = data(n=120), data(n=60, seed=1)
+    initial = torch.stack([torch.randperm(120, generator=G(s))[:8] for s in range(2)])
+    w0 = 0.1 * torch.randn(2, 2, 3, 30, generator=G(5))
+    kw = dict(strategies=["random", "uncertainty"], initial=initial, rounds=1, per_round=4, width=3,
+              init_std=0.1, lr=0.5, steps=5)
+    a = active_learning(pool, test, generator=G(2), w0=w0, **kw)
+    b = active_learning(pool, test, generator=G(9), w0=w0, **kw)
+    assert torch.equal(a.w0, w0) and torch.equal(a.error[0], b.error[0])  # same filters, same start
+    assert active_learning(pool, test, generator=G(2), **kw).w0.shape == (2, 2, 3, 30)
+    with pytest.raises(ValueError, match="w0"):
+        active_learning(pool, test, generator=G(2), w0=w0[:, :, :2], **kw)
+
+
+def test_labelled_errors_equal_training_each_seed_by_hand():
+    pool, test = data(n=80), data(n=50, seed=1)
+    w0 = 0.1 * torch.randn(2, 2, 3, 30, generator=G(3))
+    idx = torch.stack([torch.randperm(80, generator=G(s))[:20] for s in range(2)])
+    err, weak_err = labelled_errors(w0, pool, test, idx, lr=0.5, steps=10)
+    assert err.shape == weak_err.shape == (2,)
+    for s in range(2):
+        w = train_patch_cnn(w0[s], pool.x[s, idx[s]], pool.y[s, idx[s]], lr=0.5, steps=10)
+        wrong = (patch_cnn(w, test.x[s])[0] * test.y[s] <= 0).float()
+        assert torch.isclose(err[s], wrong.mean())
+        assert torch.isclose(weak_err[s], wrong[test.weak[s]].mean())
+    with pytest.raises(ValueError, match="seeds"):
+        labelled_errors(w0[:1], pool, test, idx, lr=0.5, steps=1)
