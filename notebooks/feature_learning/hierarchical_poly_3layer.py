@@ -40,7 +40,8 @@ if "google.colab" in sys.modules:
     import subprocess
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "replib @ git+https://github.com/theory-replicated/theory-replicated@v0.1.0"], check=True)
+                    "replib @ git+https://github.com/theory-replicated/"
+                    "theory-replicated@v0.1.0"], check=True)
 
 # %% tags=["parameters"]
 SCALE = "book"  # smoke (~30 s on 2 CPU cores) | book (~3 min) | full (large: a GPU)
