@@ -126,20 +126,48 @@ def causal_conv(u: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     return torch.fft.irfft(torch.fft.rfft(u, n=size) * torch.fft.rfft(kernel, n=size), n=size)[..., :u.shape[-1]]
 
 
-def random_stable_ssm(channels: int, state: int, *, generator: torch.Generator | None = None,
-                      radius: tuple[float, float] = (0.99, 0.9995)) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A random real SSM per channel, (a, c, d): poles in conjugate pairs with moduli uniform in ``radius``
-    (close to 1: slowly decaying kernels), numerator entries N(0, 1/N), direct term N(0, 1)."""
-    if state < 2 or state % 2:
-        raise ValueError(f"the state size must be even and at least 2 (conjugate pole pairs), got {state}")
-    r = radius[0] + (radius[1] - radius[0]) * torch.rand(channels, state // 2, generator=generator,
-                                                         dtype=torch.float64)
-    angle = torch.pi * torch.rand(channels, state // 2, generator=generator, dtype=torch.float64)
-    poles = r * torch.exp(1j * angle)
-    a = stable_denominator(torch.cat([poles, poles.conj()], 1))
-    c = torch.randn(channels, state, generator=generator, dtype=torch.float64) / state**0.5
+def random_stable_ssm(channels: int, state: int, *,
+                      generator: torch.Generator | None = None,
+                      dtype: torch.dtype = torch.float64
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A random real SSM per channel, (a, c, d), drawn as the RTF authors initialise a
+    layer ("montel"): denominator and numerator coefficients uniform in (−1/N, 1/N),
+    direct term N(0, 1).
+
+    Every |a_n| < 1/N, so ‖a‖₁ < 1 and, by Montel's bound, every pole lies strictly
+    inside the unit disk: the layer is stable at every state size and in any precision
+    the coefficients are stored in (no poles are multiplied out into coefficients, which
+    is ill-conditioned for large N). The poles of such random polynomials sit near the
+    circle of radius ≈ 1 − 4/N, so the kernel decays over roughly N/4 taps."""
+    if state < 1:
+        raise ValueError(f"the state size must be positive, got {state}")
+
+    def uniform(*shape):
+        noise = torch.rand(*shape, generator=generator, dtype=torch.float64)
+        return (2 * noise - 1) / state
+
+    a, c = uniform(channels, state), uniform(channels, state)
     d = torch.randn(channels, generator=generator, dtype=torch.float64)
-    return a, c, d
+    return a.to(dtype), c.to(dtype), d.to(dtype)
+
+
+def random_s4d(channels: int, state: int, *, generator: torch.Generator | None = None,
+               radius: tuple[float, float] = (0.9, 0.999)
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A random diagonal (S4D-style) layer as an S4D layer stores it: N complex poles
+    with moduli uniform in ``radius`` and uniform angles in [0, π), complex residues
+    with N(0, 1/N) parts, direct term N(0, 1). Returns (poles, residues, d) for
+    :func:`vandermonde_kernel`."""
+    if state < 1:
+        raise ValueError(f"the state size must be positive, got {state}")
+    shape = (channels, state)
+    r = torch.rand(*shape, generator=generator, dtype=torch.float64)
+    r = radius[0] + (radius[1] - radius[0]) * r
+    angle = torch.pi * torch.rand(*shape, generator=generator, dtype=torch.float64)
+    parts = torch.randn(2, *shape, generator=generator, dtype=torch.float64)
+    residues = torch.complex(parts[0], parts[1]) / state**0.5
+    d = torch.randn(channels, generator=generator, dtype=torch.float64)
+    return r * torch.exp(1j * angle), residues, d
 
 
 def layer_output_shape(method: str, channels: int, state: int, length: int, seed: int) -> tuple[int, ...]:
@@ -147,12 +175,11 @@ def layer_output_shape(method: str, channels: int, state: int, length: int, seed
     shape: a module-level entry point for measuring each method's memory in a fresh process
     (:func:`replib.timing.peak_memory`)."""
     g = torch.Generator().manual_seed(seed)
-    a, c, d = random_stable_ssm(channels, state, generator=g)
     u = torch.randn(channels, length, generator=g, dtype=torch.float64)
     if method == "rtf":
-        kernel = rtf_kernel(a, c, d, length)
+        kernel = rtf_kernel(*random_stable_ssm(channels, state, generator=g), length)
     elif method == "vandermonde":
-        kernel = vandermonde_kernel(*poles_and_residues(a, c), d, length)
+        kernel = vandermonde_kernel(*random_s4d(channels, state, generator=g), length)
     else:
         raise ValueError(f"method must be 'rtf' or 'vandermonde', got {method!r}")
     return tuple(causal_conv(u, kernel).shape)

@@ -3,8 +3,12 @@ import math
 import pytest
 import torch
 
-from replib.ssm import (causal_conv, companion, layer_output_shape, poles_and_residues, random_stable_ssm,
-                        recurrent_scan, rtf_kernel, rtf_numerator, stable_denominator, vandermonde_kernel)
+import numpy as np
+from scipy.signal import lfilter
+
+from replib.ssm import (causal_conv, companion, layer_output_shape, poles_and_residues, random_s4d,
+                        random_stable_ssm, recurrent_scan, rtf_kernel, rtf_numerator, stable_denominator,
+                        vandermonde_kernel)
 
 
 def random_ssm(h=3, n=6, radius=(0.5, 0.95), seed=0):
@@ -61,13 +65,39 @@ def test_causal_conv_broadcasts_one_kernel_over_a_batch():
     assert torch.isclose(batched[2, 0, 5], direct, atol=1e-12)
 
 
-def test_random_stable_ssm_and_the_memory_entry_point():
+def test_random_stable_ssm_is_stable_at_every_state_size_and_the_memory_entry_point():
+    for n in (8, 64, 512):
+        a, c, d = random_stable_ssm(2, n, generator=torch.Generator().manual_seed(3))
+        assert a.shape == c.shape == (2, n) and d.shape == (2,)
+        assert (a.abs().sum(-1) < 1).all()  # Montel: every pole inside the unit disk
     a, c, d = random_stable_ssm(2, 8, generator=torch.Generator().manual_seed(3))
-    poles = torch.linalg.eigvals(companion(a))
-    assert a.shape == c.shape == (2, 8) and d.shape == (2,)
-    assert ((poles.abs() > 0.99 - 1e-9) & (poles.abs() < 0.9995 + 1e-9)).all()
-    assert layer_output_shape("rtf", 2, 8, 32, 0) == layer_output_shape("vandermonde", 2, 8, 32, 0) == (2, 32)
-    with pytest.raises(ValueError, match="even"):
-        random_stable_ssm(2, 7)
+    assert (torch.linalg.eigvals(companion(a)).abs() < 1).all()
+    a32 = random_stable_ssm(2, 8, generator=torch.Generator().manual_seed(3),
+                            dtype=torch.float32)[0]
+    assert a32.dtype == torch.float32 and torch.allclose(a32.double(), a, atol=1e-7)
+    poles, residues, d = random_s4d(3, 5, generator=torch.Generator().manual_seed(0))
+    assert poles.shape == residues.shape == (3, 5) and d.shape == (3,)
+    assert ((poles.abs() > 0.9 - 1e-12) & (poles.abs() < 0.999 + 1e-12)).all()
+    shapes = {layer_output_shape(m, 2, 8, 32, 0) for m in ("rtf", "vandermonde")}
+    assert shapes == {(2, 32)}
+    with pytest.raises(ValueError, match="positive"):
+        random_stable_ssm(2, 0)
     with pytest.raises(ValueError, match="method"):
         layer_output_shape("scan", 2, 8, 32, 0)
+
+
+@pytest.mark.parametrize("n", [16, 256, 1000])
+def test_rtf_kernel_matches_lfilter_in_float64_and_float32(n):
+    length = 512
+    a, c, d = random_stable_ssm(2, n, generator=torch.Generator().manual_seed(n))
+    impulse = np.zeros(length)
+    impulse[0] = 1.0
+    an, cn, dn = a.numpy(), c.numpy(), d.numpy()
+    truth = np.stack([lfilter(np.r_[dn[h], cn[h] + dn[h] * an[h]], np.r_[1.0, an[h]],
+                              impulse) for h in range(2)])
+    numerator = rtf_numerator(a, c, length)
+    k64 = rtf_kernel(a, numerator, d, length).numpy()
+    assert np.abs(k64 - truth).max() < 1e-12 * np.abs(truth).max()
+    k32 = rtf_kernel(a.float(), numerator.float(), d.float(), length)
+    assert torch.isfinite(k32).all()
+    assert np.abs(k32.double().numpy() - truth).max() < 1e-5 * np.abs(truth).max()
