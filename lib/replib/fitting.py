@@ -94,29 +94,6 @@ def first_crossing(n, values, threshold: float, *, below: bool = True) -> np.nda
     return np.where(reached.any(-1), n[first], np.inf)
 
 
-@dataclass(frozen=True)
-class SampleComplexity:
-    """Median over replicates of the first n reaching a threshold, with a bootstrap interval."""
-
-    n: float
-    ci: tuple[float, float]
-    per_replicate: np.ndarray  # inf where a replicate never reached the threshold
-
-
-def sample_complexity(n, values, threshold: float, *, below: bool = True, level: float = 0.95,
-                      n_boot: int = 2000, seed: int = 0) -> SampleComplexity:
-    """Smallest n reaching ``threshold`` (see :func:`first_crossing`) for each replicate row of ``values``
-    (r, k); the median over replicates and a percentile-bootstrap interval for it. The median is ``inf``
-    when more than half of the replicates never got there."""
-    per = first_crossing(n, values, threshold, below=below)
-    if per.ndim != 1:
-        raise ValueError(f"values must be (replicates, grid), got shape {np.shape(values)}")
-    rng = np.random.default_rng(seed)
-    boot = np.median(per[rng.integers(0, per.size, size=(n_boot, per.size))], axis=1)
-    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
-    return SampleComplexity(float(np.median(per)), (float(lo), float(hi)), per)
-
-
 def best_rate_crossings(history, threshold: float, *, samples_per_step: int) -> tuple[int, np.ndarray]:
     """Samples to first reach ``threshold`` (≥) in a learning-rate sweep, and the best rate.
 

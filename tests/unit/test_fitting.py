@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from replib.fitting import (best_rate_crossings, fit_power_law, first_crossing, sample_complexity,
+from replib.fitting import (best_rate_crossings, fit_power_law, first_crossing,
                             seed_interval)
 
 
@@ -40,17 +40,6 @@ def test_first_crossing_finds_the_first_grid_point_and_marks_misses():
         first_crossing(n[::-1], errors, 0.3)
     with pytest.raises(ValueError, match="grid's length"):
         first_crossing(n[:3], errors, 0.3)
-
-
-def test_sample_complexity_median_and_interval():
-    n = np.arange(1, 101.0)
-    rng = np.random.default_rng(0)
-    crossings = rng.integers(30, 50, size=25)
-    errors = (n[None, :] < crossings[:, None]).astype(float)  # error 1 until the crossing, then 0
-    sc = sample_complexity(n, errors, 0.5, n_boot=500)
-    assert sc.n == np.median(crossings) and sc.ci[0] <= sc.n <= sc.ci[1]
-    assert 30 <= sc.ci[0] and sc.ci[1] < 50
-    assert np.array_equal(sc.per_replicate, crossings)
 
 
 def test_median_statistic_tolerates_a_minority_of_infinite_replicates():
