@@ -24,15 +24,15 @@
 # in the sample size $n$, while plain empirical averages are only safe for about $n$ of
 # them (Theorems 1 and 9 and the *sparse vector* analysis). The STOC paper is a theory
 # paper without experiments; the authors' companion paper in *Science* turns the
-# mechanism into **Thresholdout**: answer a query from the training set unless it differs
-# from the holdout by more than a noisy threshold $T$, and then answer from the holdout
-# plus noise. Its Fig. 1 is the experiment we mirror: on data with *no* signal, an
-# analyst selects variables by their correlation with the label, checks the selection
-# on the holdout, and reports holdout accuracy for a classifier built from the top $k$
-# variables. Reusing the standard holdout reports about 63 % accuracy where no
-# classifier can beat 50 %; Thresholdout reports what fresh data would show. Its Fig. 3
-# (and Fig. 3 of the CACM version) repeats the run with 20 informative variables: the
-# reusable holdout still finds them.
+# mechanism into **Thresholdout**: answer a query from the training set unless it
+# differs from the holdout by more than a noisy threshold $T$, and then answer from the
+# holdout plus noise. Its Fig. 1 is the experiment we mirror: on data with *no*
+# signal, an analyst selects variables by their correlation with the label, checks the
+# selection on the holdout, and reports holdout accuracy for a classifier built from
+# the top $k$ variables. Reusing the standard holdout reports about 63 % accuracy
+# where no classifier can beat 50 %; Thresholdout reports what fresh data would show.
+# Its Fig. 3 (and Fig. 3 of the CACM version) repeats the run with 20 informative
+# variables: the reusable holdout still finds them.
 #
 # **Negative control.** The ingredient is the noisy threshold. Without it (threshold
 # and noise set to zero) Thresholdout *is* the standard holdout, and the headline check
@@ -48,8 +48,8 @@ if "google.colab" in sys.modules:
     import subprocess
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "replib @ git+https://github.com/theory-replicated/theory-replicated@v0.1.0"],
-                   check=True)
+                    "replib @ git+https://github.com/theory-replicated/"
+                    "theory-replicated@v0.1.0"], check=True)
 
 # %% tags=["parameters"]
 SCALE = "book"  # smoke (~30 s on 2 CPU cores) | book (~3 min) | full (the paper's, GPU)
@@ -77,11 +77,13 @@ use_book_style()
 N = cfg.n  # training, holdout and fresh sets have N points each (the paper: 10 000)
 TOL = N ** -0.5  # the paper's noise scale sigma = 1/sqrt(n) (0.01 at n = 10 000)
 THRESHOLD = 4 * TOL  # the paper's T = 4/sqrt(n) (0.04 at n = 10 000)
-# the paper's k grid (n = d = 10 000), scaled with n: the overfitting depends on k/n, d/n
+# the paper's k grid (n = d = 10 000), scaled with n: overfitting depends on k/n, d/n
 K_PAPER = [10, 20, 30, 45, 70, 100, 150, 200, 250, 300, 400, 500]
 KS = sorted({max(1, round(k * N / 10_000)) for k in K_PAPER})
-SIGNAL_VARIABLES, SIGNAL_BIAS = 20, 6 * TOL  # Fig. 3: 20 variables shifted by y * 6/sqrt(n)
-PAPER_STANDARD_ACC = 0.63  # Fig. 1A: standard holdout at k = 500, 0.63 +- 0.004 (sd, 100 runs)
+# Fig. 3: 20 variables shifted by y * 6/sqrt(n)
+SIGNAL_VARIABLES, SIGNAL_BIAS = 20, 6 * TOL
+# Fig. 1A: standard holdout at k = 500 reports 0.63 +- 0.004 (sd over 100 runs)
+PAPER_STANDARD_ACC = 0.63
 
 # %% [markdown]
 # ## The data and the analyst
@@ -129,8 +131,9 @@ def thresholdout(train, holdout, threshold, tol, generator):
 
 
 def analyst(x, y, ks, threshold, tol, generator):
-    """The paper's variable-selection analyst. Returns accuracies (3, len(ks)): training,
-    the holdout's answer, fresh. threshold = tol = 0 is the standard holdout."""
+    """The paper's variable-selection analyst. Returns accuracies (3, len(ks)):
+    training, the holdout's answer, fresh. threshold = tol = 0 is the standard
+    holdout."""
     corr = torch.einsum("snd,sn->sd", x, y) / N  # (3, d) correlations with the label
     train, holdout = corr[0], thresholdout(corr[0], corr[1], threshold, tol, generator)
     cut = N ** -0.5
@@ -154,13 +157,13 @@ def run(signal, d, ks, reps, desc):
     data in every run, so their comparison is paired."""
     out = {m: [] for m in MECHANISMS}
     for _ in progress(range(reps), desc=desc):
-        x, y = draw_sets(d, signal, ch.generator)
+        x, y = draw_sets(d, signal, gen)
         for m, (threshold, tol) in MECHANISMS.items():
-            out[m].append(analyst(x, y, ks, threshold, tol, ch.generator).cpu().numpy())
+            out[m].append(analyst(x, y, ks, threshold, tol, gen).cpu().numpy())
     return {m: np.stack(v) for m, v in out.items()}
 
 
-ch.generator = torch.Generator(device=ch.device).manual_seed(SEED)
+gen = torch.Generator(device=ch.device).manual_seed(SEED)  # draws where the data live
 no_signal = run(False, N, KS, cfg.reps, "no signal")
 with_signal = run(True, N, KS, cfg.reps, "20 informative variables")
 
@@ -218,8 +221,9 @@ accuracy_panels(with_signal, f"20 informative variables: n = d = {N}, {cfg.reps}
 K_LARGEST = [KS[-1]]
 sweep = {f: run(False, max(K_LARGEST[0], round(f * N)), K_LARGEST, cfg.sweep_reps,
                 f"d = {f} n") for f in cfg.sweep}
+# reported - fresh accuracy at the largest k: mechanism -> (fractions, reps)
 overstatement = {m: np.array([sweep[f][m][:, 1, 0] - sweep[f][m][:, 2, 0]
-                              for f in cfg.sweep]) for m in MECHANISMS}  # (fractions, reps)
+                              for f in cfg.sweep]) for m in MECHANISMS}
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -271,11 +275,12 @@ few, many = (seed_interval(overstatement["standard holdout"][i]) for i in (0, -1
 thr_sweep = [seed_interval(v) for v in overstatement["Thresholdout"]]
 thr_sweep_worst = max(thr_sweep, key=lambda i: i.ci[1])
 
-ch.paper_claim("Answers through the noisy, coordinated mechanism stay accurate for many "
-               "adaptively chosen statistical queries (Thms 1, 9; Thresholdout, "
+ch.paper_claim("Answers through the noisy, coordinated mechanism stay accurate for "
+               "many adaptively chosen statistical queries (Thms 1, 9; Thresholdout, "
                "Science Fig. 1B)", row="Thresholdout keeps reported accuracy honest")
 ch.paper_claim("Empirical answers overfit after about n adaptive queries: a reused "
-               "standard holdout reports ~0.63 where the truth is 0.5 (Science Fig. 1A)",
+               "standard holdout reports ~0.63 where the truth is 0.5 "
+               "(Science Fig. 1A)",
                row="standard holdout overfits: reported accuracy at the largest k")
 ch.paper_claim("The damage grows with the number of adaptive queries, and Thresholdout "
                "stays accurate as it grows (linear vs. many queries)",
@@ -291,7 +296,8 @@ ch.check_claim("Thresholdout keeps reported accuracy honest", headline=True,
                paper=f"≤ T + σ = {BAR:.3g}", ours=thr.value, ci=thr.ci,
                passed=thr.ci[1] <= BAR,
                note=f"worst k = {thr_k}",
-               why="mean overstatement of a correct Thresholdout is < T + E η⁺ < T + σ; "
+               why="mean overstatement of a correct Thresholdout is "
+                   "< T + E η⁺ < T + σ; "
                    f"upper end of the {thr.method} at the worst of {len(KS)} k")
 ch.control("same check, standard holdout (threshold and noise removed)",
            paper=f"> {BAR:.3g}", ours=std.value, ci=std.ci, passed=std.ci[1] > BAR,
@@ -305,7 +311,8 @@ ch.check_claim("standard holdout overfits: reported accuracy at the largest k",
                why="the paper's mean ± 2 sd over its 100 runs, at k/n = d/n as in the "
                    "paper (the overfitting depends on k/n and d/n, not on n); our "
                    f"{std_top.method} must overlap it")
-ch.check_claim("overstatement grows with the number of queries", paper="small → > T + σ",
+ch.check_claim("overstatement grows with the number of queries",
+               paper="small → > T + σ",
                ours=many.value, ci=many.ci,
                passed=few.ci[1] <= BAR < many.ci[0] and thr_sweep_worst.ci[1] <= BAR,
                note=f"at d = {cfg.sweep[0]}n: {few.value:.3g}; Thresholdout's worst "
@@ -316,10 +323,11 @@ ch.check_claim("with signal, Thresholdout finds it", paper="fresh acc. > 0.5",
                ours=max(i.value for i in sig_thr),
                ci=max(sig_thr, key=lambda i: i.value).ci,
                passed=max(i.ci[0] for i in sig_thr) > 0.5 and sig_gain.ci[1] >= -TOL,
-               note=f"Thresholdout − standard, best-k fresh accuracy: {sig_gain.value:.3g}",
+               note="Thresholdout − standard, best-k fresh accuracy: "
+                    f"{sig_gain.value:.3g}",
                why="fresh accuracy of Thresholdout's classifier above 0.5 at some k "
-                   "(t-interval over runs), and no worse than the standard holdout's by "
-                   "more than the noise scale σ (paired t-interval)")
+                   "(t-interval over runs), and no worse than the standard "
+                   "holdout's by more than the noise scale σ (paired t-interval)")
 ch.sanity("fresh accuracy without signal, largest k", paper=0.5, ours=fresh_top.value,
           ci=fresh_top.ci, passed=fresh_top.contains(0.5))
 ch.verdict()
